@@ -5,14 +5,15 @@
 # when missing. Prints the directory that holds them on its last line.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-k8s_version=$(awk '/^require k8s.io\/kubernetes /{print $3}' "$here/kubernetes/go.mod")
-etcd_version=$(awk '/^require go.etcd.io\/etcd\/server\/v3 /{print $3}' "$here/etcd/go.mod")
+version_of() { grep -oE "$1 v[0-9][0-9A-Za-z.+-]*" "$2" | head -n 1 | cut -d' ' -f2; }
+k8s_version=$(version_of 'k8s.io/kubernetes' "$here/kubernetes/go.mod")
+etcd_version=$(version_of 'go.etcd.io/etcd/server/v3' "$here/etcd/go.mod")
 cache=${NETBOOT_KUBE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/netboot-operator}
 out="$cache/kube-$k8s_version-etcd-$etcd_version"
 
 if ! command -v go >/dev/null 2>&1; then
   echo "build.sh: Go is not installed. The control-plane tests build kube-apiserver and etcd from Go modules:" >&2
-  echo "  install Go 1.24 or newer (Debian: apt-get install golang-go, or the upstream tarball) and run again." >&2
+  echo "  install Go 1.26 or newer (Debian: apt-get install golang-go, or the upstream tarball) and run again." >&2
   exit 3
 fi
 
