@@ -1,0 +1,140 @@
+/**
+ * Byte-level helpers shared by the DHCP codec: the decode error, IPv4 and MAC
+ * text forms, Latin-1 strings and a bounded reader. Nothing here knows DHCP
+ * semantics; it exists so the codec files read as field layouts.
+ */
+
+/**
+ * Why a packet (or one option in it) could not be decoded. `reason` is short,
+ * lower case and names the field ("option 93 runs past end of packet"), so the
+ * agent can log it and map it to NB2001 PacketMalformed at the edge. The
+ * codec throws nothing else on malformed input.
+ */
+export class DhcpDecodeError extends Error {
+  readonly reason: string;
+
+  constructor(reason: string) {
+    super(`malformed DHCP packet: ${reason}`);
+    this.name = 'DhcpDecodeError';
+    this.reason = reason;
+  }
+}
+
+/** Throws a {@link DhcpDecodeError}; an expression so it fits in `??` and ternaries. */
+export function malformed(reason: string): never {
+  throw new DhcpDecodeError(reason);
+}
+
+/**
+ * Runs `decode`, prefixing the reason of a DhcpDecodeError it throws with
+ * `context` ("option 54" + "length 3, want 4"), so inner codecs need not know
+ * where their bytes came from.
+ */
+export function withContext<T>(context: string, decode: () => T): T {
+  try {
+    return decode();
+  } catch (err) {
+    if (err instanceof DhcpDecodeError) throw new DhcpDecodeError(`${context} ${err.reason}`);
+    throw err;
+  }
+}
+
+/** Dotted-quad text of the 4 bytes at `offset` ("192.0.2.1"). */
+export function ipv4At(bytes: Uint8Array, offset: number): string {
+  return `${bytes[offset] ?? 0}.${bytes[offset + 1] ?? 0}.${bytes[offset + 2] ?? 0}.${bytes[offset + 3] ?? 0}`;
+}
+
+const DOTTED_QUAD = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+/**
+ * The 4 bytes of a dotted quad. Throws RangeError on anything else: values
+ * being encoded come from our own code, so a bad one is a bug, not input.
+ */
+export function ipv4Bytes(ip: string): Uint8Array {
+  const m = DOTTED_QUAD.exec(ip);
+  const parts = m ? m.slice(1).map(Number) : [];
+  if (parts.length !== 4 || parts.some((p) => p > 255)) throw new RangeError(`not an IPv4 address: ${JSON.stringify(ip)}`);
+  return Uint8Array.from(parts);
+}
+
+/** Lower-case hex of `bytes` with `separator` between bytes ("63825363"). */
+export function hex(bytes: Uint8Array, separator = ''): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(separator);
+}
+
+/** Lower-case colon-separated hex of `bytes` ("aa:bb:cc:dd:ee:ff"); "" for none. */
+export function formatMac(bytes: Uint8Array): string {
+  return hex(bytes, ':');
+}
+
+/** Bytes of a colon- or dash-separated hex address, any case. Throws RangeError otherwise. */
+export function parseMac(text: string): Uint8Array {
+  const parts = text.split(/[:-]/);
+  if (parts.length > 16 || parts.some((p) => !/^[0-9a-fA-F]{2}$/.test(p))) {
+    throw new RangeError(`not a hardware address: ${JSON.stringify(text)}`);
+  }
+  return Uint8Array.from(parts, (p) => Number.parseInt(p, 16));
+}
+
+/**
+ * Latin-1 text of `bytes`. DHCP strings are NVT ASCII in theory and anything
+ * in practice; Latin-1 maps every byte to one code unit, so encoding the text
+ * again gives back the same bytes.
+ */
+export function latin1(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += String.fromCharCode(b);
+  return s;
+}
+
+/** Bytes of Latin-1 `text`. Throws RangeError on a code unit above 0xff. */
+export function latin1Bytes(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0xff) throw new RangeError(`character U+${c.toString(16)} does not fit in one byte: ${JSON.stringify(text)}`);
+    out[i] = c;
+  }
+  return out;
+}
+
+/** Latin-1 text of a fixed-size NUL-padded field, up to the first NUL. */
+export function cString(bytes: Uint8Array): string {
+  const nul = bytes.indexOf(0);
+  return latin1(nul < 0 ? bytes : bytes.subarray(0, nul));
+}
+
+/** One new array holding `parts` back to back. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Big-endian unsigned integer of `width` bytes at `offset` (width 1, 2 or 4). */
+export function uintAt(bytes: Uint8Array, offset: number, width: 1 | 2 | 4): number {
+  let n = 0;
+  for (let i = 0; i < width; i++) n = n * 256 + (bytes[offset + i] ?? 0);
+  return n;
+}
+
+/** `n` as `width` big-endian bytes. Throws RangeError when it does not fit. */
+export function uintBytes(n: number, width: 1 | 2 | 4): Uint8Array {
+  if (!Number.isInteger(n) || n < 0 || n >= 2 ** (8 * width)) throw new RangeError(`${n} does not fit in ${width} byte(s)`);
+  const out = new Uint8Array(width);
+  for (let i = width - 1; i >= 0; i--, n = Math.floor(n / 256)) out[i] = n % 256;
+  return out;
+}
+
+/**
+ * A plain Uint8Array view of `bytes`. Node's Buffer is a Uint8Array subclass
+ * whose `slice` shares memory and whose prototype differs; decoding from a
+ * plain view makes every array we hand out a fresh, plain copy.
+ */
+export function plainView(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

@@ -1,0 +1,109 @@
+/**
+ * The option areas on the wire: a length-driven walk over code/length/value
+ * triples, with option overload (52) and RFC 3396 concatenation on decode, and
+ * ordering and long-option splitting on encode.
+ *
+ * The walk trusts lengths, never a per-option notion of type: that is what
+ * made the npm `dhcp` parser mis-read valid packets (docs/DESIGN §6).
+ */
+import { concatBytes, malformed } from './bytes.ts';
+import { decodeOptionValue, type DhcpOptions } from './options.ts';
+
+/** Pad: a framing byte with no length, skipped wherever it appears. */
+export const PAD = 0;
+/** End: closes an option area; bytes after it are padding. */
+export const END = 255;
+
+const OVERLOAD = 52;
+const MESSAGE_TYPE = 53;
+const RELAY_AGENT_INFO = 82;
+
+/** An option area inside a packet: [start, end) and a name for reasons. */
+export interface OptionArea {
+  readonly start: number;
+  readonly end: number;
+  readonly where: string;
+}
+
+/** What {@link decodeOptionAreas} read. */
+export interface DecodedOptions {
+  /** Every option once, data concatenated in area order; 52 itself is consumed. */
+  readonly options: DhcpOptions;
+  /** Which BOOTP fields held options: 0 none, 1 file, 2 sname, 3 both. */
+  readonly overload: 0 | 1 | 2 | 3;
+}
+
+/**
+ * Reads the options of `bytes`: the main area first, then `file` if option
+ * 52 says so, then `sname` (the order RFC 3396 §5 prescribes for
+ * concatenating repeated options). An area ends at an end option or at its
+ * boundary. Throws DhcpDecodeError when an option's length runs past its
+ * area or option 52 is not 1, 2 or 3.
+ */
+export function decodeOptionAreas(bytes: Uint8Array, main: OptionArea, file: OptionArea, sname: OptionArea): DecodedOptions {
+  const chunks = new Map<number, Uint8Array[]>();
+  walk(bytes, main, chunks);
+  // Overload may only appear in the main area; read it before walking the others.
+  const overloadChunks = chunks.get(OVERLOAD);
+  const overload = overloadChunks ? decodeOptionValue(OVERLOAD, concatBytes(overloadChunks)) : 0;
+  if (overload & 1) walk(bytes, file, chunks);
+  if (overload & 2) walk(bytes, sname, chunks);
+  chunks.delete(OVERLOAD);
+  const options: DhcpOptions = new Map();
+  for (const [code, parts] of chunks) options.set(code, concatBytes(parts));
+  return { options, overload };
+}
+
+function walk(bytes: Uint8Array, area: OptionArea, into: Map<number, Uint8Array[]>): void {
+  let at = area.start;
+  while (at < area.end) {
+    const code = bytes[at] ?? END;
+    if (code === PAD) {
+      at += 1;
+      continue;
+    }
+    if (code === END) return;
+    const len = at + 1 < area.end ? (bytes[at + 1] ?? 0) : Infinity;
+    if (at + 2 + len > area.end) malformed(`option ${code} runs past end of ${area.where}`);
+    const parts = into.get(code) ?? [];
+    parts.push(bytes.slice(at + 2, at + 2 + len));
+    into.set(code, parts);
+    at += 2 + len;
+  }
+}
+
+/** The order options are written in: 53 first, 82 last, the rest in map order. */
+export function writeOrder(options: ReadonlyMap<number, Uint8Array>): number[] {
+  // RFC 2131 does not require 53 first, but dnsmasq and ISC dhcpd both put it
+  // there and naive firmware parsers look for it early. RFC 3046 §2.1 makes
+  // relay agent information the last option.
+  const codes = [...options.keys()].filter((c) => c !== MESSAGE_TYPE && c !== RELAY_AGENT_INFO);
+  if (options.has(MESSAGE_TYPE)) codes.unshift(MESSAGE_TYPE);
+  if (options.has(RELAY_AGENT_INFO)) codes.push(RELAY_AGENT_INFO);
+  return codes;
+}
+
+/**
+ * The main option area for `options`, ending with the end option. Data over
+ * 255 bytes is split into consecutive occurrences of the same code (RFC 3396
+ * §6); an empty value is written as code and length 0. Option 52 is skipped:
+ * the encoder never overloads `file` or `sname`, so claiming it would make a
+ * client read the boot file name as options. Throws RangeError on code 0 or
+ * 255 or a code that is not a byte.
+ */
+export function encodeOptionArea(options: ReadonlyMap<number, Uint8Array>): Uint8Array {
+  const out: number[] = [];
+  for (const code of writeOrder(options)) {
+    if (!Number.isInteger(code) || code <= PAD || code >= END) throw new RangeError(`option code ${code} is not 1-254`);
+    if (code === OVERLOAD) continue;
+    const data = options.get(code) ?? new Uint8Array();
+    let at = 0;
+    do {
+      const chunk = data.subarray(at, at + 255);
+      out.push(code, chunk.length, ...chunk);
+      at += 255;
+    } while (at < data.length);
+  }
+  out.push(END);
+  return Uint8Array.from(out);
+}
