@@ -1,0 +1,76 @@
+/**
+ * DHCP lease allocation for mode dhcp, pure: the lease table and the clock
+ * are inputs, a new table is the output. The agent persists the table before
+ * it answers, so an address is never handed out twice, even across restarts.
+ */
+import { ipToNumber } from '../api/v1alpha1/ip.ts';
+
+/** One lease. `expiresAt` in ms since the epoch. */
+export interface Lease {
+  readonly mac: string;
+  readonly ip: string;
+  readonly expiresAt: number;
+}
+
+/** Why no address could be offered, or the address. */
+export type Allocation = { readonly ok: true; readonly ip: string } | { readonly ok: false; readonly reason: string };
+
+/** Inputs of one allocation. */
+export interface AllocationRequest {
+  readonly mac: string;
+  readonly pool: { readonly start: string; readonly end: string };
+  /** MAC -> reserved address (from BootMachine spec.ipAddress). */
+  readonly reservations: ReadonlyMap<string, string>;
+  /** Address the client asked for (option 50 or ciaddr), if any. */
+  readonly requested?: string;
+  /** Addresses never to hand out (the router, the server itself). */
+  readonly excluded: ReadonlySet<string>;
+  readonly now: number;
+}
+
+function numberToIp(n: number): string {
+  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
+}
+
+/**
+ * Chooses an address: the reservation; else the client's current lease; else
+ * the requested address if free; else the lowest free pool address; else an
+ * expired lease's address (oldest first).
+ */
+export function allocate(leases: readonly Lease[], req: AllocationRequest): Allocation {
+  const reserved = req.reservations.get(req.mac);
+  if (reserved !== undefined) return { ok: true, ip: reserved };
+  const reservedIps = new Set(req.reservations.values());
+  const byIp = new Map(leases.map((l) => [l.ip, l]));
+  const free = (ip: string) => {
+    if (reservedIps.has(ip) || req.excluded.has(ip)) return false;
+    const l = byIp.get(ip);
+    return l === undefined || l.mac === req.mac;
+  };
+  const start = ipToNumber(req.pool.start);
+  const end = ipToNumber(req.pool.end);
+  const inPool = (ip: string) => { const n = ipToNumber(ip); return n >= start && n <= end; };
+  const mine = leases.find((l) => l.mac === req.mac && inPool(l.ip) && free(l.ip));
+  if (mine !== undefined) return { ok: true, ip: mine.ip };
+  if (req.requested !== undefined && inPool(req.requested) && free(req.requested)) {
+    const l = byIp.get(req.requested);
+    if (l === undefined || l.mac === req.mac || l.expiresAt <= req.now) return { ok: true, ip: req.requested };
+  }
+  for (let n = start; n <= end; n++) {
+    const ip = numberToIp(n);
+    if (free(ip) && !byIp.has(ip)) return { ok: true, ip };
+  }
+  const expired = leases.filter((l) => l.expiresAt <= req.now && inPool(l.ip) && !reservedIps.has(l.ip) && !req.excluded.has(l.ip)).sort((a, b) => a.expiresAt - b.expiresAt)[0];
+  if (expired !== undefined) return { ok: true, ip: expired.ip };
+  return { ok: false, reason: `address pool ${req.pool.start}-${req.pool.end} is exhausted` };
+}
+
+/** The table with `mac` holding `ip` until `expiresAt`; any other lease on that ip or for that mac is dropped. */
+export function bind(leases: readonly Lease[], mac: string, ip: string, expiresAt: number): Lease[] {
+  return [...leases.filter((l) => l.mac !== mac && l.ip !== ip), { mac, ip, expiresAt }];
+}
+
+/** The table without `mac`'s lease (DHCPRELEASE / DHCPDECLINE handling). */
+export function release(leases: readonly Lease[], mac: string): Lease[] {
+  return leases.filter((l) => l.mac !== mac);
+}

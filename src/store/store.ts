@@ -1,0 +1,30 @@
+/**
+ * The Store: where boot plans come from and where boot observations go. The
+ * agent depends only on this interface; `src/cli/` picks the implementation
+ * (files for standalone mode, the Kubernetes API in a cluster).
+ */
+import type { Lease } from '../boot/leases.ts';
+import type { BootPlan } from '../boot/plan.ts';
+import type { BootObservation } from '../boot/status.ts';
+import type { DiscoveryVerdict } from '../boot/discovery.ts';
+
+export interface BootStore {
+  /** The current plan for the agent's network. */
+  plan(): BootPlan;
+  /** Calls `listener` with each new plan; returns an unsubscribe function. */
+  onPlan(listener: (plan: BootPlan) => void): () => void;
+  /** Records an observation. Writes are coalesced: at most one per machine per second. */
+  report(observation: BootObservation): void;
+  /**
+   * Creates a BootMachine for an unknown MAC seen on the network, subject to
+   * the network's discovery cap and rate. 'exists' when one is already known.
+   */
+  discover(mac: string, now: number): DiscoveryVerdict | 'exists';
+  /** The persisted DHCP lease table (mode dhcp). */
+  leases(): readonly Lease[];
+  /** Replaces the lease table; resolves once it is durable, before the agent answers. */
+  saveLeases(leases: readonly Lease[]): Promise<void>;
+  /** Writes everything pending now. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
