@@ -21,6 +21,7 @@ import type { Lease } from '../boot/leases.ts';
 import { compilePlan } from '../boot/plan.ts';
 import type { BootPlan } from '../boot/plan.ts';
 import { applyObservation } from '../boot/status.ts';
+import { resolveClass } from '../boot/match.ts';
 import type { BootObservation } from '../boot/status.ts';
 import { Errors, NetbootError } from '../errors.ts';
 import type { BootStore } from './store.ts';
@@ -116,7 +117,8 @@ export class FileStore implements BootStore {
     const machine = BootMachineSchema.parse({
       apiVersion: API_VERSION, kind: 'BootMachine',
       metadata: { name: machineNameFor(mac), namespace: this.#plan.namespace, labels: { 'netboot.dev/discovered': 'true' } },
-      spec: { mac, network: this.#plan.networkName },
+      // discover records the machine but boots it only once someone sets netboot: allow.
+      spec: { mac, network: this.#plan.networkName, netboot: this.#plan.network.unknownMachines === 'discover' ? 'deny' : 'allow' },
     });
     this.#machines.set(mac, machine);
     this.#replan();
@@ -138,14 +140,16 @@ export class FileStore implements BootStore {
 
   #schedule(): void {
     this.#dirty = true;
-    this.#timer ??= setTimeout(() => { this.#timer = undefined; void this.flush(); }, 1000);
+    // unref: a pending write must not keep a finished process alive; serve flushes on shutdown.
+    this.#timer ??= setTimeout(() => { this.#timer = undefined; void this.flush(); }, 1000).unref();
   }
 
   async flush(): Promise<void> {
     if (this.#timer !== undefined) { clearTimeout(this.#timer); this.#timer = undefined; }
     if (!this.#dirty) return this.#writing;
     this.#dirty = false;
-    const docs = [...this.#machines.values()].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name)).map((m) => stringify(m, { lineWidth: 0 }));
+    const docs = [...this.#machines.values()].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
+      .map((m) => stringify(withResolution(m, this.#plan), { lineWidth: 0 }));
     const file = join(this.#stateDir, MACHINES_FILE);
     this.#writing = this.#writing.then(async () => {
       await writeFile(`${file}.tmp`, docs.join('---\n'));
@@ -159,3 +163,16 @@ export class FileStore implements BootStore {
   }
 }
 
+
+/**
+ * Standalone mode plays the controller's part too: the class and profile a
+ * machine resolves to right now, from its spec and the firmware it was seen with.
+ */
+function withResolution(m: BootMachine, plan: BootPlan): BootMachine {
+  const fw = m.status?.boot?.firmware;
+  const r = resolveClass({ mac: m.spec.mac, ...(fw?.arch === undefined ? {} : { arch: fw.arch }), ...(fw?.vendorClass === undefined ? {} : { vendorClass: fw.vendorClass }), ...(m.spec.uuid === undefined ? {} : { uuid: m.spec.uuid }) },
+    plan.machines.get(m.spec.mac), plan.classes, plan.network.defaultProfile);
+  const { machineClass: _c, profile: _p, ...rest } = m.status ?? {};
+  const resolved = r.kind === 'resolved' ? { ...(r.className === undefined ? {} : { machineClass: r.className }), profile: r.profile } : {};
+  return { ...m, status: { ...rest, ...resolved } };
+}

@@ -51,7 +51,7 @@ export const BootNetworkSpec = described(z.object({
   nodeSelector: labelMap('Nodes that run agents for this network: they must be attached to the segment.').optional(),
   tolerations: list(Toleration, 'Tolerations for the agent pods, for example to serve from control-plane nodes.', 16).optional(),
   unknownMachines: described(z.enum(['ignore', 'discover', 'boot']),
-    'What to do with a PXE client that has no BootMachine. ignore: no answer and no record. discover: create a BootMachine (rate-limited, capped) but do not answer until it is allowed by a class. '
+    'What to do with a PXE client that has no BootMachine. ignore: no answer and no record. discover: create a BootMachine with netboot: deny (rate-limited, capped), so it is recorded but not booted until someone sets netboot: allow. '
     + 'boot: create it and boot it with the matching or default class.').default('discover'),
   defaultProfile: objectName('BootProfile used when no MachineClass matches a machine. Empty: such machines get no answer.').optional(),
   ports: described(z.object({
