@@ -3,7 +3,7 @@
  * address) and every mode on UDP 4011 (the boot server ACK).
  */
 import { DiscoveryControl, MessageType, OptionCode, encodePxeVendorOptions, pxeVendorOptions, replyFrom, setOption } from '../protocol/dhcp/index.ts';
-import type { DhcpPacket } from '../protocol/dhcp/index.ts';
+import type { DhcpPacket, PxeBootItem } from '../protocol/dhcp/index.ts';
 import { bootTarget } from './bootfile.ts';
 import type { Client } from './classify.ts';
 import { ignore, noteFor, replyDestination, withBoot } from './reply.ts';
@@ -39,8 +39,17 @@ export function pxeRequest(request: DhcpPacket, client: Client, ctx: DecideConte
   setOption(reply.options, OptionCode.ServerIdentifier, ctx.serverAddress);
   withBoot(reply, client, target, ctx.serverAddress);
   // PXE 2.1: the ACK names the boot item it serves, the one the client asked for.
-  const asked = pxeVendorOptions(request)?.bootItem;
+  const asked = requestedBootItem(request);
   if (asked !== undefined && client.stage === 'pxe') setOption(reply.options, OptionCode.VendorSpecific, encodePxeVendorOptions({ bootItem: asked }));
   return { kind: 'reply', packet: reply, to: replyDestination(request, ctx.listener, ctx.source), note: noteFor(target, 'PxeAck', 'BootFileSent') };
 }
 
+
+/** The boot item (option 43 sub-option 71) the client asked for; a malformed option 43 counts as none. */
+function requestedBootItem(request: DhcpPacket): PxeBootItem | undefined {
+  try {
+    return pxeVendorOptions(request)?.bootItem;
+  } catch {
+    return undefined;
+  }
+}

@@ -131,3 +131,9 @@ test('proxySafetyViolation catches an address or address options', () => {
   const withRouter = { ...p, options: new Map(p.options).set(3, Uint8Array.of(10, 9, 0, 1)) };
   assert.equal(proxySafetyViolation(withRouter), 'option 3 is an address-assignment option');
 });
+
+test('a malformed option 43 on 4011 does not throw: the ACK simply names no boot item (found by the fuzzer)', () => {
+  const p = request(withType(MessageType.Request), (q) => q.options.set(OptionCode.VendorSpecific, Uint8Array.of(71, 4, 0x80, 0x02, 0x00, 0x00, 0xa2, 0xff, 0x6d)));
+  const r = replyOf(run(proxy, p, 'pxe', { source: { address: '10.9.0.150', port: 4011 } }));
+  assert.equal(r.packet.options.has(OptionCode.VendorSpecific), false);
+});
