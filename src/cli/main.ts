@@ -3,6 +3,8 @@
  * chooses implementations (stores, clocks, sockets) and reads argv.
  */
 import { runCrds } from './crds.ts';
+import { runServe } from './serve.ts';
+import { runStatus } from './status.ts';
 import { runValidate } from './validate.ts';
 import { runVersion } from './version.ts';
 
@@ -10,6 +12,8 @@ type Command = { readonly summary: string; readonly run: (args: string[]) => num
 
 const commands: Record<string, Command> = {
   crds: { summary: 'print the CustomResourceDefinitions (kubectl apply --server-side -f -)', run: () => runCrds() },
+  serve: { summary: 'run a boot agent standalone from YAML: serve -f DIR [--interface IF] [--dry-run]', run: (args) => runServe(args) },
+  status: { summary: 'show the machines a standalone agent has seen: status [--state DIR]', run: (args) => runStatus(args) },
   validate: { summary: 'validate resource YAML files the way the API server would: validate -f FILE|DIR ...', run: (args) => runValidate(args) },
   version: { summary: 'print the version', run: () => runVersion() },
 };

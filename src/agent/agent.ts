@@ -1,0 +1,83 @@
+/**
+ * One boot agent: the DHCP/ProxyDHCP listeners, TFTP and HTTP for one
+ * BootNetwork on one host. Everything it needs comes in through `AgentDeps`;
+ * `src/cli/` decides where the store lives and which clock runs.
+ */
+import type { Server } from 'node:http';
+import { timestampOf } from '../boot/status.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { AgentMetrics } from '../observability/metrics.ts';
+import type { BootStore } from '../store/store.ts';
+import { startDhcp } from './dhcp.ts';
+import type { DhcpListeners } from './dhcp.ts';
+import { BUILTIN_IPXE_DIR, BootFiles } from './files.ts';
+import { createHttpServer } from './http.ts';
+import type { ServingInterface } from './interfaces.ts';
+import { createTftpServer } from './tftp.ts';
+
+export interface AgentDeps {
+  readonly store: BootStore;
+  readonly iface: ServingInterface;
+  readonly ports: { readonly dhcp: number; readonly pxe: number; readonly tftp: number; readonly http: number };
+  /** Extra files served over TFTP and HTTP before the built-in iPXE builds. */
+  readonly fileRoot?: string;
+  readonly node: string;
+  readonly log: Logger;
+  readonly metrics: AgentMetrics;
+  readonly now: () => number;
+  readonly maxTftpTransfers?: number;
+}
+
+export interface RunningAgent {
+  /** True once every listener is bound. */
+  ready(): boolean;
+  stop(): Promise<void>;
+}
+
+/** Binds every listener; rejects (and closes what it opened) if one cannot bind. */
+export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
+  const files = new BootFiles(deps.fileRoot === undefined ? [BUILTIN_IPXE_DIR] : [deps.fileRoot, BUILTIN_IPXE_DIR]);
+  const macByAddress = new Map<string, string>();
+  const rememberClient = (address: string, mac: string) => {
+    macByAddress.delete(address);
+    macByAddress.set(address, mac);
+    if (macByAddress.size > 10_000) macByAddress.delete(macByAddress.keys().next().value ?? '');
+  };
+  let ready = false;
+  let dhcp: DhcpListeners | undefined;
+  let http: Server | undefined;
+  let tftp: Awaited<ReturnType<typeof createTftpServer>> | undefined;
+  const stop = async () => {
+    ready = false;
+    await Promise.allSettled([dhcp?.close(), tftp?.close(), new Promise<void>((r) => (http === undefined ? r() : http.close(() => r())))]);
+    await deps.store.flush();
+  };
+  try {
+    deps.metrics.planGeneration.set(deps.store.plan().generation);
+    deps.store.onPlan((plan) => deps.metrics.planGeneration.set(plan.generation));
+    dhcp = await startDhcp({ ...deps, ports: deps.ports, onClientAddress: rememberClient });
+    tftp = createTftpServer({
+      files, address: deps.iface.address, port: deps.ports.tftp, maxTransfers: deps.maxTftpTransfers ?? 64,
+      metrics: deps.metrics, log: deps.log,
+      onTransfer: (t) => {
+        const mac = macByAddress.get(t.client);
+        if (mac === undefined) return;
+        deps.store.report({
+          mac, network: deps.store.plan().networkName, node: deps.node, time: timestampOf(new Date(deps.now())),
+          event: t.ok ? 'TftpCompleted' : 'TftpFailed', detail: `${t.file} ${t.bytes} bytes${t.ok ? '' : `: ${t.reason}`}`,
+          ...(t.ok ? { phase: 'LoaderDownloaded' as const } : {}),
+        });
+      },
+    });
+    await tftp.listening;
+    const server = createHttpServer({ store: deps.store, files, metrics: deps.metrics, log: deps.log, node: deps.node, serverAddress: () => deps.iface.serverAddress, port: deps.ports.http, ready: () => ready, now: () => new Date(deps.now()) });
+    http = server;
+    await new Promise<void>((res, rej) => { server.once('error', rej); server.listen(deps.ports.http, deps.iface.address === '127.0.0.1' ? '127.0.0.1' : '0.0.0.0', () => { server.off('error', rej); res(); }); });
+    ready = true;
+    deps.log.info({ interface: deps.iface.name, address: deps.iface.address, serverAddress: deps.iface.serverAddress, ports: deps.ports, mode: deps.store.plan().network.mode }, 'agent ready');
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { ready: () => ready, stop };
+}

@@ -1,0 +1,376 @@
+/**
+ * The agent's TFTP server (read-only): the socket loop around the pure
+ * protocol library. A request reads as a pipeline, each step either passing
+ * on or returning a refusal that is answered from the listener:
+ * decode -> RRQ only -> under the cap -> open inside the root -> negotiate ->
+ * a transfer on its own socket (a new TID, RFC 1350 §4).
+ */
+import type { FileHandle } from 'node:fs/promises';
+import { Errors, NetbootError } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { AgentMetrics } from '../observability/metrics.ts';
+import { accessViolation, decodePacket, defaultPolicy, encodeData, fileNotFound, FinishReason, illegalOperation, negotiateRead, otherError, ReadTransfer } from '../protocol/tftp/index.ts';
+import type { Request, TransferAction, TransferPlan, TransferPolicy } from '../protocol/tftp/index.ts';
+import type { BootFiles } from './files.ts';
+import { bindUdp } from './udp.ts';
+import type { BindUdp, Peer, UdpConn } from './udp.ts';
+
+/** One request that ended, for boot status. `reason` is human text ("transfer complete", "x not found"). */
+export interface TftpTransferEvent {
+  readonly client: string;
+  readonly clientPort: number;
+  readonly file: string;
+  /** Payload bytes the client acknowledged. */
+  readonly bytes: number;
+  /** True only when the whole file was delivered. */
+  readonly ok: boolean;
+  readonly reason: string;
+  readonly ms: number;
+}
+
+/** What {@link createTftpServer} needs; `src/cli/` (through the agent) chooses each. */
+export interface TftpServerOptions {
+  readonly files: BootFiles;
+  /** Bind address of the listener and of every transfer socket: the serving interface's address. */
+  readonly address: string;
+  /** Listener port (69 in production; 0 picks a free one, see {@link TftpServer.port}). */
+  readonly port: number;
+  /** Concurrent transfers; past it a request gets ERROR 0 "server busy" at once. */
+  readonly maxTransfers: number;
+  readonly policy?: TransferPolicy;
+  readonly metrics: AgentMetrics;
+  readonly log: Logger;
+  /** Monotonic milliseconds; default `performance.now`. */
+  readonly now?: () => number;
+  /** Called once per answered request, except tsize probes (EDK2 asks the size, then fetches for real). */
+  readonly onTransfer?: (e: TftpTransferEvent) => void;
+  /** Socket factory; tests may pass a fake. Default: node:dgram. */
+  readonly bind?: BindUdp;
+}
+
+/** A running server. */
+export interface TftpServer {
+  /** Resolves once the listener is bound; rejects with NB2002 SocketBindFailed. */
+  readonly listening: Promise<void>;
+  /** Stops listening, aborts transfers (ERROR 0 to each client) and waits until every socket and file is closed. */
+  close(): Promise<void>;
+  /** Requests being served, including those still opening their file. */
+  active(): number;
+  /** The bound listener port (meaningful after `listening`). */
+  port(): number;
+}
+
+/** Metrics `result` labels for requests refused before a transfer starts; transfers use {@link FinishReason}. */
+export const TftpRefusal = {
+  ReadOnly: 'ReadOnly',
+  Busy: 'Busy',
+  PathRefused: 'PathRefused',
+  NotFound: 'NotFound',
+  ModeRefused: 'ModeRefused',
+  ServerError: 'ServerError',
+} as const;
+
+type Refusal = { readonly result: string; readonly packet: Uint8Array; readonly reason: string; readonly code?: string; readonly level: 'info' | 'warn' };
+type Opened = { readonly handle: FileHandle; readonly plan: TransferPlan; readonly path: string };
+
+/** Starts serving at once; await `listening` before relying on it. */
+export function createTftpServer(opts: TftpServerOptions): TftpServer {
+  const { files, log, metrics } = opts;
+  const now = opts.now ?? (() => performance.now());
+  const policy = opts.policy ?? defaultPolicy;
+  const bind = opts.bind ?? bindUdp;
+  const transfers = new Set<Transfer>();
+  const inflight = new Set<Promise<void>>();
+  let reserved = 0;
+  let closing = false;
+  let listener: UdpConn | undefined;
+
+  const setActive = (delta: number) => {
+    reserved += delta;
+    metrics.tftpActive.set(reserved);
+  };
+  const report = (from: Peer, file: string, result: string, ok: boolean, bytes: number, reason: string, started: number) => {
+    metrics.tftpTransfers.inc({ result });
+    if (bytes > 0) metrics.tftpBytes.inc(bytes);
+    if (result !== FinishReason.TsizeProbe) {
+      opts.onTransfer?.({ client: from.address, clientPort: from.port, file, bytes, ok, reason, ms: Math.round(now() - started) });
+    }
+  };
+
+  /** The pipeline's filesystem and negotiation steps: an open file and a plan, or a refusal. */
+  const prepare = async (request: Request): Promise<Opened | Refusal> => {
+    const found = await files.open(request.filename).catch((err: unknown) => ({ ok: false as const, notFound: false, reason: `cannot open: ${String(err)}`, io: true }));
+    if (!found.ok) {
+      if ('io' in found) return { result: TftpRefusal.ServerError, packet: otherError('cannot read file'), reason: found.reason, level: 'warn' };
+      return found.notFound
+        ? { result: TftpRefusal.NotFound, packet: fileNotFound(`file not found: ${request.filename}`), reason: found.reason, code: Errors.TftpFileNotFound.code, level: 'info' }
+        : { result: TftpRefusal.PathRefused, packet: accessViolation(`access violation: ${found.reason}`), reason: found.reason, code: Errors.TftpPathRefused.code, level: 'warn' };
+    }
+    const negotiation = negotiateRead(request, found.size, policy);
+    if (!negotiation.ok) {
+      await found.handle.close();
+      return { result: TftpRefusal.ModeRefused, packet: negotiation.reply, reason: negotiation.reason, level: 'info' };
+    }
+    for (const o of negotiation.ignored) log.debug({ file: request.filename, option: o.name, value: o.value, reason: o.reason }, 'TFTP option ignored');
+    return { handle: found.handle, plan: negotiation.plan, path: found.path };
+  };
+
+  const serve = async (request: Request, from: Peer, started: number): Promise<void> => {
+    const file = request.filename;
+    const refuse = (r: Refusal) => {
+      listener?.send(r.packet, from);
+      log[r.level]({ code: r.code, client: from.address, file, result: r.result, reason: r.reason }, 'TFTP request refused');
+      report(from, file, r.result, false, 0, r.reason, started);
+    };
+    if (request.kind === 'wrq') return refuse({ result: TftpRefusal.ReadOnly, packet: illegalOperation('read-only: write requests are refused'), reason: 'write request', level: 'info' });
+    if (reserved >= opts.maxTransfers) {
+      return refuse({ result: TftpRefusal.Busy, packet: otherError('server busy'), reason: `${reserved} transfers running, cap ${opts.maxTransfers}`, code: Errors.TftpTooManyTransfers.code, level: 'warn' });
+    }
+    setActive(1);
+    let conn: UdpConn | undefined;
+    let opened: Opened | Refusal | undefined;
+    try {
+      opened = await prepare(request);
+      if (!('handle' in opened)) return refuse(opened);
+      if (closing) throw new Error('server shutting down');
+      conn = await bind(opts.address, 0);
+      await conn.connect(from);
+      const transfer = new Transfer({ conn, peer: from, handle: opened.handle, plan: opened.plan, now, log: log.child({ client: `${from.address}:${from.port}`, file }) });
+      transfers.add(transfer);
+      log.debug({ client: from.address, file, path: opened.path, size: opened.plan.size, blksize: opened.plan.blksize, windowsize: opened.plan.windowsize }, 'TFTP transfer started');
+      const running = transfer.run();
+      if (closing) transfer.abort('server shutting down');
+      const end = await running;
+      transfers.delete(transfer);
+      const fields = { client: from.address, file, result: end.reason, bytes: end.bytesSent, ms: Math.round(now() - started), blksize: opened.plan.blksize, windowsize: opened.plan.windowsize, retransmitted: end.retransmitted };
+      if (end.ok) log.info(fields, 'TFTP transfer finished');
+      else log.warn({ ...fields, reason: end.message }, 'TFTP transfer failed');
+      report(from, file, end.reason, end.ok && end.reason === FinishReason.Complete, end.bytesSent, end.message, started);
+    } catch (err) {
+      // Only our own plumbing gets here (bind, connect, shutdown): the client gets a generic error.
+      if (opened !== undefined && 'handle' in opened) await opened.handle.close().catch(() => {});
+      await conn?.close();
+      refuse({ result: TftpRefusal.ServerError, packet: otherError('server error'), reason: err instanceof Error ? err.message : String(err), level: 'warn' });
+    } finally {
+      setActive(-1);
+    }
+  };
+
+  const onDatagram = (data: Uint8Array, from: Peer) => {
+    const started = now();
+    const decoded = decodePacket(data);
+    if (!decoded.ok) {
+      log.debug({ code: Errors.PacketMalformed.code, client: from.address, reason: decoded.reason }, 'dropped malformed TFTP packet');
+      return;
+    }
+    const packet = decoded.packet;
+    if (closing) return;
+    if (packet.kind !== 'rrq' && packet.kind !== 'wrq') {
+      log.debug({ client: from.address, kind: packet.kind }, 'dropped TFTP packet: the listener takes only requests');
+      return;
+    }
+    const done = serve(packet, from, started).catch((err: unknown) => log.error({ err }, 'TFTP request handler failed (bug)'));
+    inflight.add(done);
+    void done.finally(() => inflight.delete(done));
+  };
+
+  const listening = bind(opts.address, opts.port).then((conn) => {
+    listener = conn;
+    conn.onMessage(onDatagram);
+    conn.onError((err) => log.warn({ err: err.message }, 'TFTP listener socket error'));
+    log.info({ address: opts.address, port: conn.port, maxTransfers: opts.maxTransfers }, 'TFTP listener ready');
+    if (closing) void conn.close();
+  }, (err: unknown) => {
+    throw new NetbootError(Errors.SocketBindFailed, `TFTP cannot listen on ${opts.address}:${opts.port}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  });
+
+  return {
+    listening,
+    active: () => reserved,
+    port: () => listener?.port ?? opts.port,
+    async close() {
+      closing = true;
+      await listening.catch(() => {});
+      await listener?.close();
+      for (const t of transfers) t.abort('server shutting down');
+      while (inflight.size > 0) await Promise.all(inflight);
+    },
+  };
+}
+
+type Finish = Extract<TransferAction, { type: 'finish' }>;
+
+interface TransferContext {
+  readonly conn: UdpConn;
+  readonly peer: Peer;
+  readonly handle: FileHandle;
+  readonly plan: TransferPlan;
+  readonly now: () => number;
+  readonly log: Logger;
+}
+
+/**
+ * Runs one ReadTransfer against its socket: events go into the state machine
+ * one at a time (a DATA read may wait for the disk, and the next ACK must not
+ * overtake it), and its actions are carried out in order.
+ */
+class Transfer {
+  readonly #ctx: TransferContext;
+  readonly #machine: ReadTransfer;
+  readonly #reader: BlockReader;
+  readonly #queue: Array<(now: number) => TransferAction[]> = [];
+  #draining = false;
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = 0;
+  #finished: ((f: Finish) => void) | undefined;
+
+  constructor(ctx: TransferContext) {
+    this.#ctx = ctx;
+    this.#machine = new ReadTransfer(ctx.plan);
+    this.#reader = new BlockReader(ctx.handle, ctx.plan);
+  }
+
+  /** Starts the transfer; resolves once it finished and its socket and file are closed. */
+  run(): Promise<Finish> {
+    const { conn, peer, log } = this.#ctx;
+    conn.onMessage((data, from) => {
+      // The kernel filters a connected socket; this check keeps a fake one honest too.
+      if (from.address !== peer.address || from.port !== peer.port) return log.debug({ from }, 'dropped TFTP packet from another TID');
+      const decoded = decodePacket(data);
+      if (!decoded.ok) return log.debug({ code: Errors.PacketMalformed.code, reason: decoded.reason }, 'dropped malformed TFTP packet');
+      const packet = decoded.packet;
+      this.#post((now) => this.#machine.receive(packet, now));
+    });
+    conn.onError((err) => {
+      // ECONNREFUSED: ICMP port unreachable, the client's port is closed and no ACK can ever come.
+      if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') this.abort('client port closed');
+      else log.debug({ err: err.message }, 'TFTP transfer socket error');
+    });
+    const done = new Promise<Finish>((resolve) => { this.#finished = resolve; });
+    this.#post((now) => this.#machine.start(now));
+    return done;
+  }
+
+  /** Ends the transfer from our side with ERROR 0 `message`; a no-op once finished. */
+  abort(message: string): void {
+    this.#post(() => this.#machine.abort(message));
+  }
+
+  #post(event: (now: number) => TransferAction[]): void {
+    this.#queue.push(event);
+    if (!this.#draining) this.#drain().catch((err: unknown) => this.#crash(err));
+  }
+
+  /** A bug in our plumbing ends this transfer, never the process. */
+  #crash(err: unknown): void {
+    this.#ctx.log.error({ err }, 'TFTP transfer failed internally (bug); aborting it');
+    this.#draining = false;
+    this.#queue.length = 0;
+    this.#post(() => this.#machine.abort('internal server error'));
+  }
+
+  /** Synchronous while the blocks are in memory, so a cached window goes out in one event-loop turn. */
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    for (let event = this.#queue.shift(); event !== undefined && this.#finished !== undefined; event = this.#queue.shift()) {
+      for (const action of event(this.#ctx.now())) {
+        if (action.type === 'finish') return this.#finish(action);
+        if (action.type === 'send') this.#ctx.conn.send(action.packet, this.#ctx.peer);
+        else if (action.type === 'timer') this.#arm(action.at);
+        else if (action.type === 'ignore') this.#ctx.log.debug({ reason: action.reason }, 'TFTP event ignored');
+        else {
+          const read = this.#reader.read(action.offset, action.length);
+          const bytes = read instanceof Promise ? await read.catch((err: unknown) => String(err)) : read;
+          if (typeof bytes === 'string') {
+            this.#queue.unshift(() => this.#machine.abort(`read failed: ${bytes}`));
+            break;
+          }
+          this.#ctx.conn.send(encodeData(action.block, bytes), this.#ctx.peer);
+        }
+      }
+    }
+    this.#draining = false;
+    // An event posted while the last one awaited a read.
+    if (this.#queue.length > 0 && this.#finished !== undefined) this.#drain().catch((err: unknown) => this.#crash(err));
+  }
+
+  /**
+   * One timer per transfer, re-armed lazily: deadlines only move later (each
+   * ACK pushes them on), so an early firing asks the machine, which answers
+   * with the current deadline, instead of a clearTimeout per ACK.
+   */
+  #arm(at: number): void {
+    if (this.#timer !== undefined && this.#timerAt <= at) return;
+    clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#post((now) => this.#machine.timeout(now));
+    }, Math.max(0, at - this.#ctx.now()));
+  }
+
+  async #finish(action: Finish): Promise<void> {
+    const resolve = this.#finished;
+    this.#finished = undefined;
+    this.#queue.length = 0;
+    clearTimeout(this.#timer);
+    await this.#ctx.conn.close();
+    await this.#ctx.handle.close().catch(() => {});
+    resolve?.(action);
+  }
+}
+
+/** Bytes read ahead per transfer at least; large enough that a thread-pool read is rare, small enough for 64 transfers. */
+const CHUNK_TARGET = 128 * 1024;
+
+/**
+ * Positional reads of whole chunks of blocks, with the next chunk read ahead:
+ * one thread-pool round trip per chunk instead of per block, and at most
+ * three chunks in memory whatever the file size. Chunks are whole multiples
+ * of blksize and at least a window, so a block never straddles two, and a
+ * go-back-N resend finds its blocks in the current or previous chunk.
+ */
+class BlockReader {
+  readonly #handle: FileHandle;
+  readonly #size: number;
+  readonly #chunk: number;
+  readonly #chunks = new Map<number, { buffer?: Buffer; read: Promise<Buffer> }>();
+
+  constructor(handle: FileHandle, plan: TransferPlan) {
+    this.#handle = handle;
+    this.#size = plan.size;
+    this.#chunk = plan.blksize * Math.max(plan.windowsize, Math.ceil(CHUNK_TARGET / plan.blksize));
+  }
+
+  /** `length` bytes at `offset`; synchronous when already read. Rejects when the file shrank since it was opened. */
+  read(offset: number, length: number): Uint8Array | Promise<Uint8Array> {
+    const index = Math.floor(offset / this.#chunk);
+    const at = offset - index * this.#chunk;
+    for (const old of this.#chunks.keys()) if (old < index - 1) this.#chunks.delete(old);
+    const chunk = this.#load(index);
+    if ((index + 1) * this.#chunk < this.#size) this.#load(index + 1);
+    const cut = (b: Buffer) => {
+      if (at + length > b.length) throw new Error('file shrank while being sent');
+      return b.subarray(at, at + length);
+    };
+    if (chunk.buffer === undefined) return chunk.read.then(cut);
+    try {
+      return cut(chunk.buffer);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  #load(index: number): { buffer?: Buffer; read: Promise<Buffer> } {
+    const cached = this.#chunks.get(index);
+    if (cached !== undefined) return cached;
+    const start = index * this.#chunk;
+    const want = Math.max(0, Math.min(this.#chunk, this.#size - start));
+    const read = this.#handle.read(Buffer.allocUnsafe(want), 0, want, start).then((r) => r.buffer.subarray(0, r.bytesRead));
+    const entry: { buffer?: Buffer; read: Promise<Buffer> } = { read };
+    // A read-ahead nobody waits for may fail (the transfer ended and closed the file); that is not an error.
+    read.then((b) => { entry.buffer = b; }, () => {});
+    this.#chunks.set(index, entry);
+    return entry;
+  }
+}
