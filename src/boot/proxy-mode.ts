@@ -6,6 +6,7 @@ import { DiscoveryControl, MessageType, OptionCode, encodePxeVendorOptions, pxeV
 import type { DhcpPacket, PxeBootItem } from '../protocol/dhcp/index.ts';
 import { bootTarget } from './bootfile.ts';
 import type { Client } from './classify.ts';
+import type { ProfileSpec } from './plan.ts';
 import { ignore, noteFor, replyDestination, withBoot } from './reply.ts';
 import type { DecideContext, Decision } from './reply.ts';
 
@@ -18,13 +19,21 @@ export function proxyDiscover(request: DhcpPacket, client: Client, ctx: DecideCo
   setOption(reply.options, OptionCode.MessageType, MessageType.Offer);
   setOption(reply.options, OptionCode.ServerIdentifier, ctx.serverAddress);
   withBoot(reply, client, target, ctx.serverAddress);
-  // BIOS PXE ROMs take the file from this OFFER when told to skip discovery.
-  // EFI clients get no option 43, so EDK2 goes on to the 4011 step, which it
+  let note = noteFor(target, 'ProxyOffer', 'Offered');
+  // BIOS PXE ROMs take the file from this OFFER when told to skip discovery,
+  // or show the profile's menu and ask on 4011 for the item chosen. EFI
+  // clients get no option 43, so EDK2 goes on to the 4011 step, which it
   // handles more reliably than a proxy OFFER's boot file (pixiecore does the same).
   if (client.arch === 'bios' && client.stage === 'pxe') {
-    setOption(reply.options, OptionCode.VendorSpecific, encodePxeVendorOptions({ discoveryControl: DiscoveryControl.UseBootFile }));
+    const menu = menuOption(ctx.plan.profiles.get(target.profile)?.menu, ctx.serverAddress);
+    if (menu.ok) {
+      reply.file = '';
+      reply.options.delete(OptionCode.BootFileName);
+    }
+    setOption(reply.options, OptionCode.VendorSpecific, menu.ok ? menu.bytes : encodePxeVendorOptions({ discoveryControl: DiscoveryControl.UseBootFile }));
+    if (!menu.ok && menu.reason !== undefined) note = { ...note, detail: `${note.detail ?? ''}; menu left out: ${menu.reason}` };
   }
-  return { kind: 'reply', packet: reply, to: replyDestination(request, ctx.listener, ctx.source), note: noteFor(target, 'ProxyOffer', 'Offered') };
+  return { kind: 'reply', packet: reply, to: replyDestination(request, ctx.listener, ctx.source), note };
 }
 
 /** UDP 4011 (every mode): the boot server ACK with the boot file, back to the request's source port. */
@@ -51,5 +60,32 @@ function requestedBootItem(request: DhcpPacket): PxeBootItem | undefined {
     return pxeVendorOptions(request)?.bootItem;
   } catch {
     return undefined;
+  }
+}
+
+type Menu = NonNullable<ProfileSpec['menu']>;
+
+/**
+ * Option 43 for a PXE boot menu: the items (sub-option 9), the prompt
+ * (10), and this server as the boot server of every item type (8), with
+ * broadcast and multicast discovery off (6 = 3) so the ROM asks us on 4011.
+ * PXE 2.1 has no way to split option 43, so a menu over 255 bytes is left
+ * out, with the reason, rather than sent broken.
+ */
+export function menuOption(menu: Menu | undefined, serverAddress: string): { ok: true; bytes: Uint8Array } | { ok: false; reason?: string } {
+  if (menu === undefined || menu.items.length === 0) return { ok: false };
+  const types = [...new Set(menu.items.map((i) => i.bootServerType))];
+  try {
+    return {
+      ok: true,
+      bytes: encodePxeVendorOptions({
+        discoveryControl: DiscoveryControl.DisableBroadcast | DiscoveryControl.DisableMulticast,
+        bootServers: types.map((type) => ({ type, addresses: [serverAddress] })),
+        bootMenu: menu.items.map((i) => ({ type: i.bootServerType, description: i.label })),
+        menuPrompt: { timeout: menu.timeoutSeconds, prompt: menu.prompt },
+      }),
+    };
+  } catch (err) {
+    return { ok: false, reason: `the PXE menu does not fit in option 43 (${(err as Error).message})` };
   }
 }

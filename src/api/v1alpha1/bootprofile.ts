@@ -34,7 +34,7 @@ const Ipxe = described(z.object({
 
 const MenuItem = described(z.object({
   label: text('Text shown in the firmware\'s PXE menu.', 64),
-  bootServerType: described(z.number().int().min(1).max(32767), 'PXE boot server type sent back in option 43 sub-option 71 when chosen.'),
+  bootServerType: described(z.number().int().min(1).max(65534), 'PXE boot server type (option 43 sub-option 71) the ROM asks for when this entry is chosen; 32768-65534 are the vendor-use range dnsmasq also uses. Every entry boots this profile.'),
 }), 'One PXE menu entry.');
 
 const Menu = described(z.object({

@@ -137,3 +137,28 @@ test('a malformed option 43 on 4011 does not throw: the ACK simply names no boot
   const r = replyOf(run(proxy, p, 'pxe', { source: { address: '10.9.0.150', port: 4011 } }));
   assert.equal(r.packet.options.has(OptionCode.VendorSpecific), false);
 });
+
+test('a profile menu goes to BIOS PXE ROMs as option 43 (items, prompt, us as boot server) with no boot file; EFI never sees it', () => {
+  const menuPlan = planFrom(labYaml('proxy').replace('  ipxe: {script:', '  menu: {prompt: "Boot menu", timeoutSeconds: 5, items: [{label: "Install", bootServerType: 32770}, {label: "Rescue", bootServerType: 32771}]}\n  ipxe: {script:'));
+  const bios = replyOf(run(menuPlan, request()));
+  assert.equal(bios.packet.file, '');
+  const o43 = pxeVendorOptions(bios.packet);
+  assert.equal(o43?.discoveryControl, 3);
+  assert.deepEqual(o43?.bootMenu, [{ type: 32770, description: 'Install' }, { type: 32771, description: 'Rescue' }]);
+  assert.deepEqual(o43?.menuPrompt, { timeout: 5, prompt: 'Boot menu' });
+  assert.deepEqual(o43?.bootServers, [{ type: 32770, addresses: [SERVER] }, { type: 32771, addresses: [SERVER] }]);
+  const efi = replyOf(run(menuPlan, request(withArch(7))));
+  assert.equal(efi.packet.options.has(OptionCode.VendorSpecific), false);
+  const chosen = replyOf(run(menuPlan, request(withType(MessageType.Request), (q) => q.options.set(OptionCode.VendorSpecific, Uint8Array.of(71, 4, 0x80, 0x03, 0, 0, 255))), 'pxe', { source: { address: '10.9.0.150', port: 68 } }));
+  assert.equal(chosen.packet.file, 'undionly.kpxe');
+  assert.deepEqual(pxeVendorOptions(chosen.packet)?.bootItem, { type: 0x8003, layer: 0 });
+});
+
+test('a menu too big for option 43 is left out with the reason, and the boot file is sent instead', () => {
+  const items = Array.from({ length: 8 }, (_, i) => `{label: "${'x'.repeat(60)}${i}", bootServerType: ${100 + i}}`).join(', ');
+  const big = planFrom(labYaml('proxy').replace('  ipxe: {script:', `  menu: {prompt: "p", items: [${items}]}\n  ipxe: {script:`));
+  const r = replyOf(run(big, request()));
+  assert.equal(r.packet.file, 'undionly.kpxe');
+  assert.equal(pxeVendorOptions(r.packet)?.discoveryControl, 8);
+  assert.match(r.note.detail ?? '', /menu left out: the PXE menu does not fit in option 43/);
+});
