@@ -31,16 +31,16 @@ export interface HttpDeps {
   readonly now: () => Date;
 }
 
-/** The URL iPXE fetches its per-machine script from. Query facts come from iPXE variables. */
-export function scriptUrl(serverAddress: string, port: number): string {
-  return `http://${serverAddress}:${port}/ipxe/\${net0/mac}?arch=\${buildarch}-\${platform}&uuid=\${uuid}`;
-}
-
-/** Maps iPXE's ${buildarch}-${platform} to our architecture names. */
-function archOf(value: string | null): Architecture | undefined {
-  const table: Record<string, Architecture> = { 'i386-pcbios': 'bios', 'x86_64-pcbios': 'bios', 'x86_64-efi': 'uefi-x64', 'i386-efi': 'uefi-ia32', 'arm64-efi': 'uefi-arm64', 'arm32-efi': 'uefi-arm32' };
-  const a = value === null ? undefined : table[value];
-  return a !== undefined && (Architectures as readonly string[]).includes(a) ? a : undefined;
+/**
+ * The architecture a script request names: our own names (the URL the DHCP
+ * answer gave iPXE carries them), or iPXE's ${buildarch}-${platform} for a
+ * URL someone wrote by hand.
+ */
+export function archOf(value: string | null): Architecture | undefined {
+  if (value === null) return undefined;
+  if ((Architectures as readonly string[]).includes(value)) return value as Architecture;
+  const ipxe: Record<string, Architecture> = { 'i386-pcbios': 'bios', 'x86_64-pcbios': 'bios', 'x86_64-efi': 'uefi-x64', 'i386-efi': 'uefi-ia32', 'arm64-efi': 'uefi-arm64', 'arm32-efi': 'uefi-arm32' };
+  return ipxe[value];
 }
 
 export function createHttpServer(deps: HttpDeps): Server {

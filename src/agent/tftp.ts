@@ -222,6 +222,8 @@ class Transfer {
   #draining = false;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = 0;
+  /** Timer firings in a row that resent something, with no progress from the client in between. */
+  #stalls = 0;
   #finished: ((f: Finish) => void) | undefined;
 
   constructor(ctx: TransferContext) {
@@ -239,7 +241,11 @@ class Transfer {
       const decoded = decodePacket(data);
       if (!decoded.ok) return log.debug({ code: Errors.PacketMalformed.code, reason: decoded.reason }, 'dropped malformed TFTP packet');
       const packet = decoded.packet;
-      this.#post((now) => this.#machine.receive(packet, now));
+      this.#post((now) => {
+        const actions = this.#machine.receive(packet, now);
+        if (actions.some((a) => a.type !== 'ignore')) this.#stalls = 0;
+        return actions;
+      });
     });
     conn.onError((err) => {
       // ECONNREFUSED: ICMP port unreachable, the client's port is closed and no ACK can ever come.
@@ -298,15 +304,29 @@ class Transfer {
    * One timer per transfer, re-armed lazily: deadlines only move later (each
    * ACK pushes them on), so an early firing asks the machine, which answers
    * with the current deadline, instead of a clearTimeout per ACK.
+   *
+   * After a resend that got no answer the wait doubles (up to 8x), as RFC
+   * 1123 §4.2.3.2 asks and tftpd-hpa does. ReadTransfer resends at a fixed
+   * interval; firing it late is within its contract. Without the backoff a
+   * client like atftp 0.8.0, which re-ACKs only the first duplicate of a
+   * block and restarts its own timer on every later one, never times out
+   * while we resend faster than its timer, and the transfer dies after a
+   * lost ACK and a lost re-ACK.
    */
   #arm(at: number): void {
-    if (this.#timer !== undefined && this.#timerAt <= at) return;
+    const now = this.#ctx.now();
+    const fireAt = now + Math.max(0, at - now) * 2 ** Math.min(this.#stalls, 3);
+    if (this.#timer !== undefined && this.#timerAt <= fireAt) return;
     clearTimeout(this.#timer);
-    this.#timerAt = at;
+    this.#timerAt = fireAt;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#post((now) => this.#machine.timeout(now));
-    }, Math.max(0, at - this.#ctx.now()));
+      this.#post((n) => {
+        const actions = this.#machine.timeout(n);
+        if (actions.some((a) => a.type === 'send' || a.type === 'sendData')) this.#stalls += 1;
+        return actions;
+      });
+    }, fireAt - now);
   }
 
   async #finish(action: Finish): Promise<void> {

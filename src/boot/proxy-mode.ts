@@ -44,6 +44,7 @@ export function pxeRequest(request: DhcpPacket, client: Client, ctx: DecideConte
   const target = bootTarget(client, ctx.plan, ctx.serverAddress);
   if (!target.ok) return ignore(target.reason, { event: 'Ignored', phase: 'Stopped', stoppedReason: target.reason });
   const reply = replyFrom(request);
+  reply.ciaddr = request.ciaddr; // RFC 2131 table 3: an ACK may echo ciaddr; dnsmasq does, and relays expect it
   setOption(reply.options, OptionCode.MessageType, MessageType.Ack);
   setOption(reply.options, OptionCode.ServerIdentifier, ctx.serverAddress);
   withBoot(reply, client, target, ctx.serverAddress);
