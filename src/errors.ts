@@ -35,6 +35,9 @@ export const Errors = {
   KubeApiUnavailable: { code: 'NB4001', summary: 'The Kubernetes API server could not be reached.' },
   KubeApplyFailed: { code: 'NB4002', summary: 'A server-side apply was rejected by the API server.' },
   LeaderLost: { code: 'NB4003', summary: 'This controller lost its leader Lease and stops writing.' },
+  KubeForbidden: { code: 'NB4004', summary: 'The API server refused a request for lack of authentication or RBAC permission.' },
+  KubeWatchFailed: { code: 'NB4005', summary: 'A list or watch of a resource was rejected; the informer retries with backoff.' },
+  LeaseRequestFailed: { code: 'NB4006', summary: 'A read or write of the leader-election Lease was rejected by the API server.' },
 
   AmtCertificateUnreadable: { code: 'NB5001', summary: 'A provisioning certificate Secret could not be parsed.' },
 
