@@ -92,8 +92,11 @@ export function createTftpServer(opts: TftpServerOptions): TftpServer {
   const report = (from: Peer, file: string, result: string, ok: boolean, bytes: number, reason: string, started: number) => {
     metrics.tftpTransfers.inc({ result });
     if (bytes > 0) metrics.tftpBytes.inc(bytes);
-    if (result !== FinishReason.TsizeProbe) {
+    if (result === FinishReason.TsizeProbe) return;
+    try {
       opts.onTransfer?.({ client: from.address, clientPort: from.port, file, bytes, ok, reason, ms: Math.round(now() - started) });
+    } catch (err) {
+      log.error({ err }, 'TFTP onTransfer callback threw');
     }
   };
 
@@ -179,7 +182,6 @@ export function createTftpServer(opts: TftpServerOptions): TftpServer {
     conn.onMessage(onDatagram);
     conn.onError((err) => log.warn({ err: err.message }, 'TFTP listener socket error'));
     log.info({ address: opts.address, port: conn.port, maxTransfers: opts.maxTransfers }, 'TFTP listener ready');
-    if (closing) void conn.close();
   }, (err: unknown) => {
     throw new NetbootError(Errors.SocketBindFailed, `TFTP cannot listen on ${opts.address}:${opts.port}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   });
@@ -211,15 +213,20 @@ interface TransferContext {
 
 /**
  * Runs one ReadTransfer against its socket: events go into the state machine
- * one at a time (a DATA read may wait for the disk, and the next ACK must not
- * overtake it), and its actions are carried out in order.
+ * one at a time and its actions are carried out in order. When a DATA block
+ * is not in memory yet the pump parks on the read, and events arriving
+ * meanwhile queue behind it, so an ACK never overtakes the DATA it follows.
  */
 class Transfer {
   readonly #ctx: TransferContext;
   readonly #machine: ReadTransfer;
   readonly #reader: BlockReader;
-  readonly #queue: Array<(now: number) => TransferAction[]> = [];
-  #draining = false;
+  readonly #queue: Array<(now: number) => readonly TransferAction[]> = [];
+  /** The actions of the current event, and the next one to carry out. */
+  #actions: readonly TransferAction[] = [];
+  #next = 0;
+  /** Inside #pump (a send error can post synchronously), or parked on a read. */
+  #busy = false;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = 0;
   /** Timer firings in a row that resent something, with no progress from the client in between. */
@@ -243,7 +250,7 @@ class Transfer {
       const packet = decoded.packet;
       this.#post((now) => {
         const actions = this.#machine.receive(packet, now);
-        if (actions.some((a) => a.type !== 'ignore')) this.#stalls = 0;
+        if (actions.length > 1 || actions[0]?.type !== 'ignore') this.#stalls = 0;
         return actions;
       });
     });
@@ -262,42 +269,62 @@ class Transfer {
     this.#post(() => this.#machine.abort(message));
   }
 
-  #post(event: (now: number) => TransferAction[]): void {
+  #post(event: (now: number) => readonly TransferAction[]): void {
     this.#queue.push(event);
-    if (!this.#draining) this.#drain().catch((err: unknown) => this.#crash(err));
+    if (!this.#busy) this.#pump();
   }
 
-  /** A bug in our plumbing ends this transfer, never the process. */
-  #crash(err: unknown): void {
-    this.#ctx.log.error({ err }, 'TFTP transfer failed internally (bug); aborting it');
-    this.#draining = false;
-    this.#queue.length = 0;
-    this.#post(() => this.#machine.abort('internal server error'));
-  }
-
-  /** Synchronous while the blocks are in memory, so a cached window goes out in one event-loop turn. */
-  async #drain(): Promise<void> {
-    this.#draining = true;
-    for (let event = this.#queue.shift(); event !== undefined && this.#finished !== undefined; event = this.#queue.shift()) {
-      for (const action of event(this.#ctx.now())) {
-        if (action.type === 'finish') return this.#finish(action);
-        if (action.type === 'send') this.#ctx.conn.send(action.packet, this.#ctx.peer);
-        else if (action.type === 'timer') this.#arm(action.at);
-        else if (action.type === 'ignore') this.#ctx.log.debug({ reason: action.reason }, 'TFTP event ignored');
-        else {
-          const read = this.#reader.read(action.offset, action.length);
-          const bytes = read instanceof Promise ? await read.catch((err: unknown) => String(err)) : read;
-          if (typeof bytes === 'string') {
-            this.#queue.unshift(() => this.#machine.abort(`read failed: ${bytes}`));
-            break;
-          }
-          this.#ctx.conn.send(encodeData(action.block, bytes), this.#ctx.peer);
+  /** Synchronous while blocks are in memory: no promise per packet, and a window goes out in one turn of the event loop. */
+  #pump(): void {
+    this.#busy = true;
+    try {
+      while (this.#finished !== undefined) {
+        if (this.#next === this.#actions.length) {
+          const event = this.#queue.shift();
+          if (event === undefined) break;
+          this.#actions = event(this.#ctx.now());
+          this.#next = 0;
+          continue;
         }
+        const action = this.#actions[this.#next] as TransferAction;
+        if (action.type === 'sendData') {
+          const bytes = this.#reader.block(action.offset, action.length);
+          if (bytes === undefined) return this.#park(this.#reader.load(action.offset));
+          this.#ctx.conn.send([encodeData(action.block, EMPTY), bytes], this.#ctx.peer);
+        } else if (action.type === 'send') {
+          this.#ctx.conn.send(action.packet, this.#ctx.peer);
+        } else if (action.type === 'timer') {
+          this.#arm(action.at);
+        } else if (action.type === 'ignore') {
+          this.#ctx.log.debug({ reason: action.reason }, 'TFTP event ignored');
+        } else {
+          return void this.#finish(action);
+        }
+        this.#next += 1;
       }
+    } catch (err) {
+      // A bug in our plumbing, or the file shrank under us: this transfer ends, never the process.
+      this.#replace(err);
+      queueMicrotask(() => this.#pump());
     }
-    this.#draining = false;
-    // An event posted while the last one awaited a read.
-    if (this.#queue.length > 0 && this.#finished !== undefined) this.#drain().catch((err: unknown) => this.#crash(err));
+    this.#busy = false;
+  }
+
+  /** Waits for a read with the pump stopped, then carries on where it stopped. */
+  #park(read: Promise<void>): void {
+    read.then(() => this.#pump(), (err: unknown) => {
+      this.#replace(err);
+      this.#pump();
+    });
+  }
+
+  /** Drops what is left of the current event and aborts the transfer instead. */
+  #replace(err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    if (!message.startsWith('file shrank')) this.#ctx.log.error({ err }, 'TFTP transfer failed internally; aborting it');
+    this.#actions = [];
+    this.#next = 0;
+    this.#queue.unshift(() => this.#machine.abort(`cannot read the file: ${message}`));
   }
 
   /**
@@ -340,8 +367,13 @@ class Transfer {
   }
 }
 
+/** A DATA header comes from the codec as encodeData(block, EMPTY); the payload is sent from the chunk without a copy. */
+const EMPTY = new Uint8Array(0);
+
 /** Bytes read ahead per transfer at least; large enough that a thread-pool read is rare, small enough for 64 transfers. */
 const CHUNK_TARGET = 128 * 1024;
+
+type Chunk = { buffer?: Buffer; readonly read: Promise<void> };
 
 /**
  * Positional reads of whole chunks of blocks, with the next chunk read ahead:
@@ -354,7 +386,7 @@ class BlockReader {
   readonly #handle: FileHandle;
   readonly #size: number;
   readonly #chunk: number;
-  readonly #chunks = new Map<number, { buffer?: Buffer; read: Promise<Buffer> }>();
+  readonly #chunks = new Map<number, Chunk>();
 
   constructor(handle: FileHandle, plan: TransferPlan) {
     this.#handle = handle;
@@ -362,35 +394,39 @@ class BlockReader {
     this.#chunk = plan.blksize * Math.max(plan.windowsize, Math.ceil(CHUNK_TARGET / plan.blksize));
   }
 
-  /** `length` bytes at `offset`; synchronous when already read. Rejects when the file shrank since it was opened. */
-  read(offset: number, length: number): Uint8Array | Promise<Uint8Array> {
+  /**
+   * The `length` bytes at `offset` if their chunk is in memory (then the next
+   * chunk starts loading), else undefined: call {@link load}. Throws when the
+   * file shrank since it was opened.
+   */
+  block(offset: number, length: number): Uint8Array | undefined {
     const index = Math.floor(offset / this.#chunk);
+    const buffer = this.#chunks.get(index)?.buffer;
+    if (buffer === undefined) return undefined;
+    if ((index + 1) * this.#chunk < this.#size && !this.#chunks.has(index + 1)) this.#start(index + 1);
     const at = offset - index * this.#chunk;
-    for (const old of this.#chunks.keys()) if (old < index - 1) this.#chunks.delete(old);
-    const chunk = this.#load(index);
-    if ((index + 1) * this.#chunk < this.#size) this.#load(index + 1);
-    const cut = (b: Buffer) => {
-      if (at + length > b.length) throw new Error('file shrank while being sent');
-      return b.subarray(at, at + length);
-    };
-    if (chunk.buffer === undefined) return chunk.read.then(cut);
-    try {
-      return cut(chunk.buffer);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    if (at + length > buffer.length) throw new Error('file shrank while being sent');
+    return buffer.subarray(at, at + length);
   }
 
-  #load(index: number): { buffer?: Buffer; read: Promise<Buffer> } {
-    const cached = this.#chunks.get(index);
-    if (cached !== undefined) return cached;
+  /** Resolves once the chunk holding `offset` is in memory; rejects on a read error. */
+  load(offset: number): Promise<void> {
+    const index = Math.floor(offset / this.#chunk);
+    return (this.#chunks.get(index) ?? this.#start(index)).read;
+  }
+
+  #start(index: number): Chunk {
+    // Keep the chunk before the current one for go-back-N resends; anything older is done with.
+    for (const old of this.#chunks.keys()) if (old < index - 2) this.#chunks.delete(old);
     const start = index * this.#chunk;
     const want = Math.max(0, Math.min(this.#chunk, this.#size - start));
-    const read = this.#handle.read(Buffer.allocUnsafe(want), 0, want, start).then((r) => r.buffer.subarray(0, r.bytesRead));
-    const entry: { buffer?: Buffer; read: Promise<Buffer> } = { read };
+    const read = this.#handle.read(Buffer.allocUnsafe(want), 0, want, start).then((r) => {
+      chunk.buffer = r.buffer.subarray(0, r.bytesRead);
+    });
+    const chunk: Chunk = { read };
     // A read-ahead nobody waits for may fail (the transfer ended and closed the file); that is not an error.
-    read.then((b) => { entry.buffer = b; }, () => {});
-    this.#chunks.set(index, entry);
-    return entry;
+    read.catch(() => {});
+    this.#chunks.set(index, chunk);
+    return chunk;
   }
 }

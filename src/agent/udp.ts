@@ -17,11 +17,14 @@ export interface UdpConn {
   /** The local port actually bound (an ephemeral one when 0 was asked for). */
   readonly port: number;
   /**
-   * Sends without waiting. Errors (ICMP port unreachable on a connected
-   * socket, a full buffer) reach the `onError` handler, never the caller:
-   * UDP is best effort and the transfer's timer covers a lost packet.
+   * Sends one datagram, given whole or as parts (gathered by the kernel, so
+   * a payload goes out without being copied into a packet buffer first).
+   * Never waits; errors (ICMP port unreachable on a connected socket, a full
+   * buffer) reach the `onError` handler, never the caller: UDP is best
+   * effort and the transfer's timer covers a lost packet. The bytes must not
+   * change afterwards.
    */
-  send(bytes: Uint8Array, to: Peer): void;
+  send(bytes: Uint8Array | readonly Uint8Array[], to: Peer): void;
   /**
    * Restricts the endpoint to one peer: the kernel then drops datagrams from
    * any other address or port (RFC 1350 TID check) and skips the per-send
@@ -65,11 +68,12 @@ class DgramConn implements UdpConn {
     socket.on('error', (err) => this.#onError(err));
   }
 
-  send(bytes: Uint8Array, to: Peer): void {
+  send(bytes: Uint8Array | readonly Uint8Array[], to: Peer): void {
     if (this.#closed) return;
+    const msg = bytes as Uint8Array | Uint8Array[];
     try {
-      if (this.#connected) this.#socket.send(bytes);
-      else this.#socket.send(bytes, to.port, to.address);
+      if (this.#connected) this.#socket.send(msg);
+      else this.#socket.send(msg, to.port, to.address);
     } catch (err) {
       // Synchronous throws are argument errors or a socket closing under us.
       this.#onError(err instanceof Error ? err : new Error(String(err)));
