@@ -7,7 +7,8 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseAllDocuments, stringify } from 'yaml';
+import { parseAllDocuments } from 'yaml';
+import { emitYaml } from './emit.ts';
 import { BootMachine as BootMachineSchema, machineNameFor } from '../api/v1alpha1/bootmachine.ts';
 import type { BootMachine } from '../api/v1alpha1/bootmachine.ts';
 import type { BootNetwork } from '../api/v1alpha1/bootnetwork.ts';
@@ -149,7 +150,7 @@ export class FileStore implements BootStore {
     if (!this.#dirty) return this.#writing;
     this.#dirty = false;
     const docs = [...this.#machines.values()].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
-      .map((m) => stringify(withResolution(m, this.#plan), { lineWidth: 0 }));
+      .map((m) => emitYaml(withResolution(m, this.#plan) as unknown as Record<string, unknown>));
     const file = join(this.#stateDir, MACHINES_FILE);
     this.#writing = this.#writing.then(async () => {
       await writeFile(`${file}.tmp`, docs.join('---\n'));
