@@ -38,6 +38,9 @@ export interface DhcpDeps {
   readonly onClientAddress?: (address: string, mac: string) => void;
 }
 
+/** Last time each agent warned that discovery is capped: once per 10 s, or a MAC flood floods the log too. */
+const lastLimitWarning = new WeakMap<DhcpDeps, number>();
+
 const TYPE_NAMES = ['none', 'discover', 'offer', 'request', 'decline', 'ack', 'nak', 'release', 'inform'];
 
 /** Handles one datagram; exported for tests that drive it without sockets. */
@@ -60,7 +63,10 @@ export async function handleDatagram(deps: DhcpDeps, listener: Listener, msg: Ui
   let plan = deps.store.plan();
   if (client.isBootClient && !plan.machines.has(client.mac) && plan.network.unknownMachines !== 'ignore') {
     const verdict = deps.store.discover(client.mac, deps.now());
-    if (verdict !== 'create' && verdict !== 'exists') deps.log.warn({ mac: client.mac, verdict }, 'discovery limit reached; machine not recorded');
+    if (verdict !== 'create' && verdict !== 'exists' && deps.now() - (lastLimitWarning.get(deps) ?? -Infinity) >= 10_000) {
+      lastLimitWarning.set(deps, deps.now());
+      deps.log.warn({ mac: client.mac, verdict }, 'discovery limit reached; new machines are not recorded (logged at most every 10 s)');
+    }
     plan = deps.store.plan();
   }
   const decision = decide(decoded.packet, client, { plan, listener, serverAddress: deps.iface.serverAddress, source, leases: deps.store.leases(), now: deps.now() });
