@@ -206,7 +206,7 @@ function docSection(r: DhcpResult): string {
     '## ProxyDHCP',
     '',
     `Produced by \`node scripts/bench/dhcp.ts\` (as root) on ${m.date.slice(0, 10)}: ${m.cpus} CPUs (nproc; ${m.cpuModel}), ${m.memoryGiB} GiB RAM, Linux ${m.kernel},`,
-    `Node ${m.node}, dnsmasq ${m.dnsmasq}, perfdhcp (Kea) ${m.perfdhcp}. The machine is shared with a QEMU e2e suite; the last column says whether other`,
+    `Node ${m.node}, dnsmasq ${m.dnsmasq}, perfdhcp (Kea) ${m.perfdhcp}; the agent at commit ${m.commit}. The machine is shared with a QEMU e2e suite; the last column says whether other`,
     `processes used >= ${DISTURBED_CORES} cores during a measurement (such a measurement is redone up to ${RETRIES} times and the least disturbed kept).`,
     '',
     `perfdhcp sends PXE DISCOVERs (\`-4 -l eth0 -B -i -R ${r.clients} -p ${r.seconds} [-r RATE] -o 60,PXEClient:Arch:00000:UNDI:002001 -o 93,0000 -o 97,<guid>\`:`,

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
+import { REPO } from './lab.ts';
 import { NODE } from './servers.ts';
 
 /** The q-th percentile (0..100) of `values` by nearest rank; NaN when empty. */
@@ -60,6 +61,8 @@ export interface Machine {
   readonly node: string;
   readonly dnsmasq: string;
   readonly perfdhcp: string;
+  /** The agent measured: this tree's commit, "+changes" when src/ or bin/ differ from it. */
+  readonly commit: string;
 }
 
 /** Where and with what the figures were taken. */
@@ -73,11 +76,21 @@ export function machine(): Machine {
     node: version([NODE, '--version'], /(v[\d.]+)/),
     dnsmasq: version(['dnsmasq', '--version'], /Dnsmasq version ([\d.]+)/),
     perfdhcp: version(['perfdhcp', '-v'], /VERSION: ([\d.]+)/),
+    commit: agentCommit(),
   };
 }
 
+function agentCommit(): string {
+  const git = (...args: string[]) => execFileSync('git', ['-C', REPO, ...args], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  try {
+    return `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--', 'src', 'bin') === '' ? '' : '+changes'}`;
+  } catch {
+    return 'unknown';
+  }
+}
+
 export function describeMachine(m: Machine): string {
-  return `${m.date} | ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB, Linux ${m.kernel} | node ${m.node}, dnsmasq ${m.dnsmasq}, perfdhcp (Kea) ${m.perfdhcp}`;
+  return `${m.date} | agent ${m.commit} | ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB, Linux ${m.kernel} | node ${m.node}, dnsmasq ${m.dnsmasq}, perfdhcp (Kea) ${m.perfdhcp}`;
 }
 
 /** Default directory for result files: outside the repository. */
