@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { AGE_COLUMN, READY_COLUMN, REASON_COLUMN, objectSchema, statusBase } from './kind.ts';
 import type { KindDefinition } from './kind.ts';
-import { cidr4, described, dnsName, ipv4, labelMap, list, objectName, text } from './fields.ts';
+import { cidr4, described, dnsName, ipv4, labelMap, list, objectName, text, timestamp } from './fields.ts';
 import { celIpv4Number, ipInCidr, ipToNumber } from './ip.ts';
 
 export const BootNetworkModes = ['proxy', 'proxy-colocated', 'dhcp'] as const;
@@ -72,6 +72,16 @@ export const BootNetworkSpec = described(z.object({
   { cel: '!has(self.dhcp) || cidr(self.subnet).containsIP(self.dhcp.router)', message: 'dhcp.router must lie inside spec.subnet', fieldPath: '.dhcp.router', holds: (s) => s.dhcp === undefined || ipInCidr(s.dhcp.router, s.subnet) },
 ]);
 
+const AgentReport = described(z.object({
+  node: text('Node the agent runs on.', 253),
+  planDigest: text('Digest of the plan the agent serves.', 64),
+  planGeneration: described(z.number().int().min(0), 'status.planGeneration whose digest equals the one the agent serves; absent until they agree once.').optional(),
+  ready: described(z.boolean(), 'Every listener of the agent is bound.'),
+  message: text('Why the agent is not ready, or what it serves on.', 1024).optional(),
+  counters: described(z.record(z.string().max(63), z.number().int().min(0)), 'Packet and transfer counters of this agent since it started.').optional(),
+  updatedAt: timestamp('When the agent wrote this entry.'),
+}), 'What one agent serves.');
+
 export const BootNetworkStatus = z.object({
   ...statusBase(),
   agents: described(z.object({
@@ -80,7 +90,10 @@ export const BootNetworkStatus = z.object({
   }), 'Agent DaemonSet rollout.').optional(),
   agentsReady: text('ready/desired, for kubectl get.', 32).optional(),
   planGeneration: described(z.number().int().min(0), 'Generation of the boot plan the controller last published.').optional(),
+  planDigest: text('SHA-256 (hex, first 16 bytes) of the boot plan compiled for planGeneration; agents compare it with their own.', 64).optional(),
   planServed: described(z.number().int().min(0), 'Oldest plan generation any agent still serves; equal to planGeneration when every agent is current.').optional(),
+  agentReports: list(AgentReport, 'One entry per node running an agent, written by that agent under its own field manager (netboot-agent-<node>).', 5000)
+    .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['node'] }).optional(),
   discovered: described(z.number().int().min(0), 'BootMachines created by discovery on this network.').optional(),
   discoveryCapped: described(z.number().int().min(0), 'Unknown MACs seen but not recorded because the discovery cap or rate was reached.').optional(),
   counters: described(z.record(z.string().max(63), z.number().int().min(0)), 'Packet and transfer counters summed over agents (offers, acks, tftpTransfers, ...).').optional(),
