@@ -2,6 +2,8 @@
  * The `netboot` command: the composition root. Only code under src/cli/
  * chooses implementations (stores, clocks, sockets) and reads argv.
  */
+import { runAgent } from './agent.ts';
+import { runController } from './controller.ts';
 import { runCrds } from './crds.ts';
 import { runServe } from './serve.ts';
 import { runStatus } from './status.ts';
@@ -11,6 +13,8 @@ import { runVersion } from './version.ts';
 type Command = { readonly summary: string; readonly run: (args: string[]) => number | Promise<number> };
 
 const commands: Record<string, Command> = {
+  agent: { summary: 'run a boot agent in a cluster: agent --network NAME --namespace NS --node NODE [--state DIR]', run: (args) => runAgent(args) },
+  controller: { summary: 'run the controller: controller [--namespace NS] [--leader-elect=false] [--metrics-address ADDR]', run: (args) => runController(args) },
   crds: { summary: 'print the CustomResourceDefinitions (kubectl apply --server-side -f -)', run: () => runCrds() },
   serve: { summary: 'run a boot agent standalone from YAML: serve -f DIR [--interface IF] [--dry-run]', run: (args) => runServe(args) },
   status: { summary: 'show the machines a standalone agent has seen: status [--state DIR]', run: (args) => runStatus(args) },
