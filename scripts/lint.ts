@@ -6,6 +6,7 @@
  * - src/protocol imports nothing else from src.
  * - src/boot and src/amt import only protocol, api and errors.ts.
  * - src/api imports only api and errors.ts.
+ * - src/kube (informers, queues, leader election, apply) imports api, errors and observability.
  * - src/agent and src/controller never import each other.
  * - nothing outside src/cli imports src/cli (only the composition root wires).
  * - relative imports name the .ts file; no default-exported classes of state.
@@ -23,10 +24,11 @@ const allowed: Record<string, readonly string[] | 'any'> = {
   api: ['errors'],
   boot: ['protocol', 'api', 'errors'],
   amt: ['protocol', 'api', 'errors'],
-  store: ['api', 'errors', 'protocol', 'boot', 'amt', 'observability'],
+  kube: ['api', 'errors', 'observability'],
+  store: ['api', 'errors', 'protocol', 'boot', 'amt', 'observability', 'kube'],
   observability: ['errors'],
   agent: ['protocol', 'api', 'errors', 'boot', 'amt', 'store', 'observability'],
-  controller: ['protocol', 'api', 'errors', 'boot', 'amt', 'store', 'observability'],
+  controller: ['protocol', 'api', 'errors', 'boot', 'amt', 'store', 'observability', 'kube'],
   cli: 'any',
   errors: [],
 };

@@ -3,7 +3,7 @@
  * test calls `advance`, and due timers run in order, with pending promise
  * callbacks settled between them so async loops make progress as they would.
  */
-import type { Clock, Timer } from '../../src/controller/runtime/clock.ts';
+import type { Clock, Timer } from '../../src/kube/clock.ts';
 
 interface Pending {
   readonly at: number;

@@ -1,6 +1,6 @@
 /**
  * One leader-election candidate as its own process, for the two-process test
- * in test/kube/controller-runtime.test.ts. Prints one line per transition,
+ * in test/kube/kube-runtime.test.ts. Prints one line per transition,
  * with the wall-clock time in milliseconds:
  *
  *   READY <id> <ms>      the elector is campaigning
@@ -11,8 +11,8 @@
  * Usage: node test/kube/support/leader-proc.ts <kubeconfig> <id> [namespace] [lease]
  */
 import { KubeConfig } from '@kubernetes/client-node';
-import { LeaderElector } from '../../../src/controller/runtime/leader.ts';
-import { kubeLeaseStore } from '../../../src/controller/runtime/lease-store.ts';
+import { LeaderElector } from '../../../src/kube/leader.ts';
+import { kubeLeaseStore } from '../../../src/kube/lease-store.ts';
 
 const [kubeconfig, id, namespace = 'default', lease = 'netboot-controller'] = process.argv.slice(2);
 if (kubeconfig === undefined || id === undefined) {

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Informer } from '../../../../src/controller/runtime/informer.ts';
-import type { ListWatchSource, WatchEvent } from '../../../../src/controller/runtime/informer.ts';
-import { applyWatchEvent, diffRelist, objectKey, splitKey } from '../../../../src/controller/runtime/cache.ts';
-import type { NetbootError } from '../../../../src/errors.ts';
-import { FakeClock, settle } from '../../../support/fake-clock.ts';
+import { Informer } from '../../../src/kube/informer.ts';
+import type { ListWatchSource, WatchEvent } from '../../../src/kube/informer.ts';
+import { applyWatchEvent, diffRelist, objectKey, splitKey } from '../../../src/kube/cache.ts';
+import type { NetbootError } from '../../../src/errors.ts';
+import { FakeClock, settle } from '../../support/fake-clock.ts';
 
 interface Obj { metadata: { name: string; namespace?: string; resourceVersion: string }; data?: string }
 const obj = (name: string, rv: string, data?: string): Obj => ({ metadata: { name, namespace: 'ns', resourceVersion: rv }, ...(data === undefined ? {} : { data }) });

@@ -10,8 +10,8 @@
  * from this cache (STYLE principle 3), so a burst of events for one object
  * collapses into one work-queue entry and nobody acts on a stale payload.
  */
-import { Errors } from '../../errors.ts';
-import type { NetbootError } from '../../errors.ts';
+import { Errors } from '../errors.ts';
+import type { NetbootError } from '../errors.ts';
 import { backoffDelay } from './backoff.ts';
 import type { BackoffPolicy } from './backoff.ts';
 import { sleep, systemClock } from './clock.ts';

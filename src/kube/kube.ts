@@ -6,8 +6,8 @@
  */
 import { Observable } from '@kubernetes/client-node';
 import type { ConfigurationOptions, ObservableMiddleware } from '@kubernetes/client-node';
-import { Errors, NetbootError } from '../../errors.ts';
-import type { ErrorDefinition } from '../../errors.ts';
+import { Errors, NetbootError } from '../errors.ts';
+import type { ErrorDefinition } from '../errors.ts';
 
 /** The HTTP status of a failed client-node call, or undefined when none came back. */
 export function statusCodeOf(err: unknown): number | undefined {

@@ -6,8 +6,8 @@
  * catalogue errors naming the object, never the raw response.
  */
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { kindDefinition } from '../../api/v1alpha1/index.ts';
-import { Errors, NetbootError } from '../../errors.ts';
+import { kindDefinition } from '../api/v1alpha1/index.ts';
+import { Errors, NetbootError } from '../errors.ts';
 import { applyWouldChange } from './apply-diff.ts';
 import type { ManagedFieldsEntry } from './apply-diff.ts';
 import { kubeError } from './kube.ts';

@@ -9,7 +9,7 @@
  * waits for its work to end and then releases the lease, so failover takes a
  * retryPeriod instead of a whole lease duration.
  */
-import { Errors, NetbootError, isNetbootError } from '../../errors.ts';
+import { Errors, NetbootError, isNetbootError } from '../errors.ts';
 import { sleep, systemClock } from './clock.ts';
 import type { Clock } from './clock.ts';
 import { isAbort } from './kube.ts';

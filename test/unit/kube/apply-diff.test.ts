@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyWouldChange, dropsOwned, holds, ownedFields } from '../../../../src/controller/runtime/apply-diff.ts';
+import { applyWouldChange, dropsOwned, holds, ownedFields } from '../../../src/kube/apply-diff.ts';
 
 const ready = (status: string, lastTransitionTime = '2026-11-23T10:00:00Z', reason = 'AgentsReady') => ({ type: 'Ready', status, reason, message: 'm', lastTransitionTime, observedGeneration: 2 });
 

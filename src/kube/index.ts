@@ -1,7 +1,8 @@
 /**
- * The controller runtime: informers feed keys into work queues, reconcilers
- * read the cache and apply with server-side apply, and only the leader runs
- * them. `src/cli/` wires these together; controllers import from here.
+ * The Kubernetes runtime shared by the controller and the agents' kube store:
+ * informers feed keys into work queues, reconcilers read the cache and apply
+ * with server-side apply, and only the leader runs them. `src/cli/` wires
+ * these together.
  */
 export { Applier, FIELD_MANAGER, describeObject } from './apply.ts';
 export type { AppliedObject, ApplierOptions, ApplyApi, ApplyOutcome } from './apply.ts';

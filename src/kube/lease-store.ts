@@ -6,7 +6,7 @@
  */
 import { CoordinationV1Api, V1MicroTime } from '@kubernetes/client-node';
 import type { KubeConfig, V1Lease, V1LeaseSpec } from '@kubernetes/client-node';
-import { Errors } from '../../errors.ts';
+import { Errors } from '../errors.ts';
 import { kubeError, signalOptions, statusCodeOf } from './kube.ts';
 import type { LeaseRecord } from './lease.ts';
 

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WorkQueue } from '../../../../src/controller/runtime/queue.ts';
-import { backoffDelay, fullBucket, reserveToken } from '../../../../src/controller/runtime/backoff.ts';
-import { FakeClock, settle } from '../../../support/fake-clock.ts';
+import { WorkQueue } from '../../../src/kube/queue.ts';
+import { backoffDelay, fullBucket, reserveToken } from '../../../src/kube/backoff.ts';
+import { FakeClock, settle } from '../../support/fake-clock.ts';
 
 /** A reconciler whose runs the test finishes by hand. */
 function manual() {

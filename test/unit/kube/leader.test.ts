@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { claimedRecord, decideLease, leaseExpiresAt, releasedRecord } from '../../../../src/controller/runtime/lease.ts';
-import type { LeaseDecision, LeaseRecord } from '../../../../src/controller/runtime/lease.ts';
-import { LeaderElector } from '../../../../src/controller/runtime/leader.ts';
-import type { LeaseStore } from '../../../../src/controller/runtime/leader.ts';
-import { recordFromSpec, specFromRecord } from '../../../../src/controller/runtime/lease-store.ts';
-import { Errors, NetbootError } from '../../../../src/errors.ts';
-import { FakeClock, settle } from '../../../support/fake-clock.ts';
+import { claimedRecord, decideLease, leaseExpiresAt, releasedRecord } from '../../../src/kube/lease.ts';
+import type { LeaseDecision, LeaseRecord } from '../../../src/kube/lease.ts';
+import { LeaderElector } from '../../../src/kube/leader.ts';
+import type { LeaseStore } from '../../../src/kube/leader.ts';
+import { recordFromSpec, specFromRecord } from '../../../src/kube/lease-store.ts';
+import { Errors, NetbootError } from '../../../src/errors.ts';
+import { FakeClock, settle } from '../../support/fake-clock.ts';
 
 const T = 1_800_000_000_000;
 const held = (holderIdentity: string, renewTime: number | undefined, leaseDurationSeconds = 15): LeaseRecord => ({
