@@ -1,13 +1,15 @@
 /**
  * AmtNetworkPolicy: how the AMT machines of a class are networked and
  * provisioned. Every invalid combination in Intel's IP configuration table
- * (shared/DOMAIN.md section 3) is one rule here, rejected at apply time.
+ * (shared/DOMAIN.md section 3, kept as data in amtrules.ts) is one rule here,
+ * rejected at apply time with the rule's id.
  */
 import { z } from 'zod';
 import { AGE_COLUMN, READY_COLUMN, REASON_COLUMN, objectSchema, statusBase } from './kind.ts';
 import type { KindDefinition } from './kind.ts';
 import { described, dnsName, matching, objectName, text } from './fields.ts';
 import type { Rule } from './fields.ts';
+import { amtIpSchemaRules } from './amtrules.ts';
 
 const SecretKeyRef = described(z.object({
   name: objectName('Secret name, in the policy\'s namespace.'),
@@ -45,28 +47,14 @@ const AmtNetworkPolicyFields = z.object({
 });
 
 type Policy = z.output<typeof AmtNetworkPolicyFields>;
-const STATIC = 'self.amtAddressing.startsWith("static")';
-const MAJOR = 'int(self.minimumFirmware.split(".")[0])';
-const major = (p: Policy): number => Number.parseInt(p.minimumFirmware.split('.')[0] ?? '0', 10);
-const isStatic = (p: Policy): boolean => p.amtAddressing.startsWith('static');
 
-/** Intel's IP configuration table, one rule per invalid combination. */
+/**
+ * The policy's rules: every invalid row of Intel's IP configuration table
+ * (amtrules.ts, shared with the evaluation in src/amt), then the shape of the
+ * certificate reference.
+ */
 export const AmtRules: readonly Rule<Policy>[] = [
-  { cel: `!(self.hostAddressing == "static" && self.amtAddressing == "dhcp")`, message: 'static host IP with DHCP AMT is invalid: give AMT a static address too', holds: (p) => !(p.hostAddressing === 'static' && p.amtAddressing === 'dhcp') },
-  { cel: `!(self.hostAddressing == "dhcp" && ${STATIC} && ${MAJOR} >= 7)`, message: 'host DHCP with AMT static IP is invalid from AMT Release 7.0: use amtAddressing dhcp', holds: (p) => !(p.hostAddressing === 'dhcp' && isStatic(p) && major(p) >= 7) },
-  { cel: `!(self.links == "wireless" && ${STATIC})`, message: 'static AMT IP is not supported on a wireless interface: wireless AMT is DHCP only', fieldPath: '.amtAddressing', holds: (p) => !(p.links === 'wireless' && isStatic(p)) },
-  { cel: `!(self.links == "wired-and-wireless" && ${STATIC})`, message: 'static AMT IP on the wired link with DHCP on the wireless link is not allowed: use amtAddressing dhcp', fieldPath: '.amtAddressing', holds: (p) => !(p.links === 'wired-and-wireless' && isStatic(p)) },
-  { cel: `!(self.amtAddressing == "static-shared" && ${MAJOR} < 7)`, message: 'a static IP shared by AMT and the host needs AMT Release 7.0 or later (minimumFirmware)', fieldPath: '.minimumFirmware', holds: (p) => !(p.amtAddressing === 'static-shared' && major(p) < 7) },
-  { cel: `!(self.amtAddressing == "static-shared" && self.ipv6.enabled)`, message: 'a static IP shared by AMT and the host is IPv4 only: disable ipv6 or use a dedicated address', holds: (p) => !(p.amtAddressing === 'static-shared' && p.ipv6.enabled) },
-  { cel: '!(self.ipv6.shareHostAddress)', message: 'AMT and the host never share an IPv6 address: set ipv6.shareHostAddress false', fieldPath: '.ipv6.shareHostAddress', holds: (p) => !p.ipv6.shareHostAddress },
-  { cel: '!(self.fqdn == "shared" && self.ddns && self.ipv6.enabled)', message: 'shared FQDN with DDNS and IPv6 is unsupported: disable ddns or ipv6, or use a dedicated FQDN', holds: (p) => !(p.fqdn === 'shared' && p.ddns && p.ipv6.enabled) },
-  { cel: '!(self.amtAddressing == "static-dedicated" && self.fqdn == "shared")', message: 'a dedicated AMT IP needs a hostname different from the OS hostname: set fqdn dedicated', fieldPath: '.fqdn', holds: (p) => !(p.amtAddressing === 'static-dedicated' && p.fqdn === 'shared') },
-  {
-    cel: 'self.fqdn != "dedicated" || (has(self.dedicatedFqdn) && ((has(self.dedicatedFqdn.hostnameSuffix) && self.dedicatedFqdn.hostnameSuffix != "") || has(self.dedicatedFqdn.domain)))',
-    message: 'a dedicated FQDN must differ from the OS FQDN: set dedicatedFqdn.hostnameSuffix or dedicatedFqdn.domain',
-    fieldPath: '.dedicatedFqdn',
-    holds: (p) => p.fqdn !== 'dedicated' || (p.dedicatedFqdn !== undefined && ((p.dedicatedFqdn.hostnameSuffix ?? '') !== '' || p.dedicatedFqdn.domain !== undefined)),
-  },
+  ...amtIpSchemaRules<Policy>(),
   {
     cel: '!has(self.certificate) || (has(self.certificate.pem) != has(self.certificate.pfx))',
     message: 'certificate needs exactly one of pem or pfx',

@@ -23,11 +23,16 @@ export const AmtMachineStatus = described(z.object({
   suffixMessage: text('The comparison in a sentence, naming both suffixes and the rule.', 1024).optional(),
   remediation: text('What to change, where, and by when, if provisioning would fail.', 1024).optional(),
   osAnswering: described(z.enum(['os', 'amt-only', 'unknown']), 'Heuristic from ICMP TTL (255 = AMT, 64/128 = OS); a heuristic, not proof.').optional(),
+  firstSeenAt: timestamp('When an agent first saw the machine on the network; AMT\'s first provisioning window opens then. Kept once set.').optional(),
+  lastAttemptAt: timestamp('Last provisioning attempt seen (a Hello); each attempt reopens the window.').optional(),
   window: described(z.object({
     openedAt: timestamp('First seen on the network, or the last provisioning attempt.'),
+    openedBy: described(z.enum(['first-seen', 'attempt']), 'What opened the window: the machine\'s first appearance on the network, or a provisioning attempt.').optional(),
     closesAt: timestamp('openedAt plus the policy window length.'),
     open: described(z.boolean(), 'Whether the provisioning window is open now.'),
   }), 'The provisioning window.').optional(),
   nextRetryAt: timestamp('Next in-band provisioning retry: last attempt plus 24 hours.').optional(),
   attempts: described(z.number().int().min(0), 'Provisioning attempts seen (Hello messages).').optional(),
 }), 'Intel AMT provisioning readiness. Written by the controller.');
+export type AmtMachineStatus = z.output<typeof AmtMachineStatus>;
+export type SuffixSource = (typeof SuffixSources)[number];
