@@ -1,10 +1,13 @@
 /**
- * Writes every generated file from its source of truth: crds/*.yaml from the
- * zod schemas. With --check, writes nothing and exits 1 listing the files that
- * drifted, so CI fails when someone edits a schema without regenerating.
+ * Writes every generated file from its source of truth (see
+ * generated-files.ts: CRDs, the chart's generated parts, dist/install.yaml,
+ * the Argo CD health checks). With --check, writes nothing and exits 1
+ * listing the files that drifted, so CI fails when someone edits a source
+ * without regenerating. Rendering dist/install.yaml extracts the helm binary
+ * from the dev dependencies on first use (test/support/helm.ts).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { generatedFiles } from './generated-files.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -16,6 +19,7 @@ for (const [path, content] of generatedFiles()) {
   if (current === content) continue;
   if (check) drifted.push(path);
   else {
+    mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, content);
     console.log(`wrote ${path}`);
   }

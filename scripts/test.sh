@@ -15,5 +15,5 @@ step "type check" tsc --noEmit -p .
 step "lint" node scripts/lint.ts
 step "control plane (kube-apiserver, etcd, kubectl)" bash test/kube-tools/build.sh >/dev/null
 step "tests" node --test --test-concurrency=2 --test-timeout=900000 \
-  'test/unit/**/*.test.ts' 'test/kube/**/*.test.ts' 'test/protocol/**/*.test.ts' 'test/e2e/**/*.test.ts'
+  'test/unit/**/*.test.ts' 'test/kube/**/*.test.ts' 'test/install/**/*.test.ts' 'test/protocol/**/*.test.ts' 'test/e2e/**/*.test.ts'
 echo "test: all tiers passed in $((SECONDS - start))s" >&2
