@@ -9,14 +9,13 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { loadResources, requireValid } from '../api/load.ts';
 import { startAgent } from '../agent/agent.ts';
-import { servingInterface } from '../agent/interfaces.ts';
 import type { ServingInterface } from '../agent/interfaces.ts';
-import { isNetbootError } from '../errors.ts';
 import { createLogger } from '../observability/logger.ts';
 import { createAgentMetrics } from '../observability/metrics.ts';
 import { FileStore } from '../store/file.ts';
 import { last, parseArgs } from './args.ts';
 import { readResourceTexts } from './files.ts';
+import { aborted, exitCodeFor, interfaceFor, stopSignal } from './run.ts';
 
 export const SERVE_USAGE = 'usage: netboot serve -f FILE|DIR [-f ...] [--network NAME] [--interface IF] [--state DIR] [--files DIR] [--node NAME] [--dry-run]';
 
@@ -40,7 +39,7 @@ export async function runServe(args: readonly string[]): Promise<number> {
     const dryRun = parsed.flags.has('--dry-run');
     const iface: ServingInterface = dryRun
       ? { name: 'lo', address: '127.0.0.1', serverAddress: '127.0.0.1' }
-      : servingInterface({ subnet: net.subnet, ...(last(parsed, 'interface') ?? net.interface) === undefined ? {} : { interface: (last(parsed, 'interface') ?? net.interface) as string }, ...(net.advertiseAddress === undefined ? {} : { advertiseAddress: net.advertiseAddress }) });
+      : interfaceFor(net, last(parsed, 'interface'));
     const shift = dryRun ? 10000 : 0;
     const ports = { dhcp: net.ports.dhcp + shift, pxe: net.ports.pxe + shift, tftp: net.ports.tftp + shift, http: net.ports.http + shift };
     const fileRoot = last(parsed, 'files');
@@ -51,20 +50,10 @@ export async function runServe(args: readonly string[]): Promise<number> {
     process.stderr.write(`netboot: serving BootNetwork ${store.plan().networkName} (${net.mode}) on ${iface.name} ${iface.address}` +
       `${dryRun ? ' (dry run: loopback, ports +10000)' : ''}; DHCP ${net.mode === 'proxy-colocated' ? '-' : ports.dhcp}, PXE ${ports.pxe}, TFTP ${ports.tftp}, HTTP ${ports.http}.\n` +
       `netboot: status goes to ${state}; see it with: netboot status --state ${state}\n`);
-    await new Promise<void>((resolve) => {
-      const done = () => resolve();
-      process.once('SIGINT', done);
-      process.once('SIGTERM', done);
-    });
+    await aborted(stopSignal());
     await agent.stop();
     return 0;
   } catch (err) {
-    if (isNetbootError(err)) { process.stderr.write(`netboot serve: ${String(err)}\n`); return 1; }
-    if (err instanceof Error && /needs a value|unknown option/.test(err.message)) { process.stderr.write(`netboot serve: ${err.message}\n${SERVE_USAGE}\n`); return 2; }
-    if (err instanceof Error && 'code' in err && (err.code === 'EACCES' || err.code === 'EADDRINUSE')) {
-      process.stderr.write(`netboot serve: cannot bind a listener (${err.message}). Ports below 1024 need root or CAP_NET_BIND_SERVICE; try --dry-run to serve on loopback with unprivileged ports.\n`);
-      return 1;
-    }
-    throw err;
+    return exitCodeFor('serve', SERVE_USAGE, err, 'Ports below 1024 need root or CAP_NET_BIND_SERVICE; try --dry-run to serve on loopback with unprivileged ports.');
   }
 }
