@@ -17,6 +17,8 @@ RUN npm ci --omit=dev --no-audit --no-fund
 FROM node:24-bookworm-slim
 # - ipxe: the first-stage loaders agents serve over TFTP (undionly.kpxe,
 #   ipxe.efi, snponly.efi), from /usr/lib/ipxe.
+# - iputils-ping: the agent's ICMP TTL heuristic (is the OS up, or only AMT?)
+#   runs the system ping; without it the heuristic is reported as skipped.
 # - libcap2-bin, only for setcap, then removed again. Agents bind UDP 67, 69
 #   and 4011 as uid 65532. Kubernetes sets no ambient capabilities, so a
 #   non-root process only gets CAP_NET_BIND_SERVICE from a file capability on
@@ -28,7 +30,7 @@ FROM node:24-bookworm-slim
 #   NET_BIND_SERVICE in its bounding set, because the kernel refuses to exec a
 #   binary whose file-permitted capabilities the bounding set lacks (EPERM).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ipxe libcap2-bin \
+ && apt-get install -y --no-install-recommends ipxe iputils-ping libcap2-bin \
  && setcap cap_net_bind_service=+ep /usr/local/bin/node \
  && apt-get purge -y libcap2-bin \
  && apt-get autoremove -y \

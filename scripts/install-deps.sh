@@ -19,7 +19,7 @@ if [ "${1:-}" = --npm ]; then npm_deps; exit 0; fi
 
 packages=(
   dnsmasq-base qemu-system-x86 ipxe ovmf kea-admin tftp-hpa atftp python3-scapy
-  tcpdump tshark iproute2 curl openssl lua5.4 nftables libcap2-bin
+  tcpdump tshark iproute2 curl openssl lua5.4 nftables libcap2-bin iputils-ping
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -140,7 +140,7 @@ test('two stages on node:24-bookworm-slim; the runtime runs as 65532 with ENTRYP
 test('the system step installs Debian ipxe and gives node cap_net_bind_service, dropping libcap2-bin again', () => {
   assert.equal(skippedRuns.length, 1, 'exactly one apt-get step');
   const run = skippedRuns[0] ?? '';
-  assert.match(run, /apt-get install -y --no-install-recommends ipxe libcap2-bin/);
+  assert.match(run, /apt-get install -y --no-install-recommends ipxe iputils-ping libcap2-bin/);
   assert.match(run, /setcap cap_net_bind_service=\+ep \/usr\/local\/bin\/node/);
   assert.match(run, /apt-get purge -y libcap2-bin/);
   assert.match(run, /rm -rf \/var\/lib\/apt\/lists/);
