@@ -1,7 +1,7 @@
 /**
  * Writes every generated file from its source of truth (see
  * generated-files.ts: CRDs, the chart's generated parts, dist/install.yaml,
- * the Argo CD health checks). With --check, writes nothing and exits 1
+^ * the Argo CD health checks, docs/conditions.md). With --check, writes nothing and exits 1
  * listing the files that drifted, so CI fails when someone edits a source
  * without regenerating. Rendering dist/install.yaml extracts the helm binary
  * from the dev dependencies on first use (test/support/helm.ts).

@@ -10,6 +10,7 @@ import { crdFileName, crdYaml } from '../src/api/crd.ts';
 import { Kinds } from '../src/api/v1alpha1/index.ts';
 import { argocdFiles } from './gen-argocd.ts';
 import { chartFiles } from './gen-chart.ts';
+import { docsFiles } from './gen-docs.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -18,5 +19,6 @@ export function generatedFiles(root = ROOT): Map<string, string> {
   for (const kind of Kinds) files.set(`crds/${crdFileName(kind)}`, crdYaml(kind));
   for (const [path, content] of chartFiles(root)) files.set(path, content);
   for (const [path, content] of argocdFiles(Kinds.map((k) => k.kind))) files.set(path, content);
+  for (const [path, content] of docsFiles(root)) files.set(path, content);
   return files;
 }
