@@ -3,7 +3,7 @@
  * AMT, where each fact came from, and whether provisioning can succeed.
  */
 import { z } from 'zod';
-import { described, text, timestamp } from './fields.ts';
+import { described, ipv4, list, text, timestamp, uuid } from './fields.ts';
 
 const sourced = (description: string, sources: readonly [string, ...string[]]) => described(z.object({
   value: text('The value.', 253),
@@ -36,3 +36,36 @@ export const AmtMachineStatus = described(z.object({
 }), 'Intel AMT provisioning readiness. Written by the controller.');
 export type AmtMachineStatus = z.output<typeof AmtMachineStatus>;
 export type SuffixSource = (typeof SuffixSources)[number];
+
+const observedSuffix = (description: string) => list(described(z.object({
+  value: text('The option 15 domain; empty when the lease carried none.', 253),
+  at: timestamp('When the lease was seen.'),
+}), 'One lease seen.'), description, 4);
+
+/**
+ * What agents observed about a machine's AMT, inside status.boot (agents own
+ * that subtree). The controller turns these facts into status.amt.
+ */
+export const AmtObservation = described(z.object({
+  firstSeenAt: timestamp('When an agent first saw the machine on this network. Kept once set.').optional(),
+  probe: described(z.object({
+    at: timestamp('When AMT last answered a probe.'),
+    address: ipv4('Address probed.'),
+    httpServerHeader: text('Version from the Server header on 16992/16993.', 64).optional(),
+    rmcp: text('Version from the RMCP presence pong.', 64).optional(),
+    provisioningState: described(z.enum(['pre', 'in', 'post', 'unknown']), 'Setup state from the RMCP pong.').optional(),
+    osAnswering: described(z.enum(['os', 'amt-only', 'unknown']), 'ICMP TTL heuristic at probe time.').optional(),
+    ttl: described(z.number().int().min(0).max(255), 'TTL of the ICMP echo reply.').optional(),
+  }), 'The last probe AMT answered.').optional(),
+  servedOption15: observedSuffix('Option 15 in leases our agent served (mode dhcp), newest last.').optional(),
+  siteOption15: observedSuffix('Option 15 seen in the site DHCP server\'s OFFER/ACK (proxy modes), newest last.').optional(),
+  osRequestedDomain: text('Domain the OS asked for in option 81.', 253).optional(),
+  hello: described(z.object({
+    at: timestamp('When the last Hello arrived.'),
+    count: described(z.number().int().min(0), 'Hellos seen (provisioning attempts).'),
+    retryCount: described(z.number().int().min(0), 'Retry count the last Hello carried.').optional(),
+    uuid: uuid('Platform UUID from the Hello.').optional(),
+    rootHashes: list(text('Hex hash of a trusted root certificate.', 128), 'Trusted root hashes the last Hello carried.', 64).optional(),
+  }), 'PKI Hello messages (TCP 9971): provisioning attempts.').optional(),
+}), 'AMT facts observed by agents. Written by agents; the controller derives status.amt from them.');
+export type AmtObservation = z.output<typeof AmtObservation>;

@@ -9,7 +9,7 @@ import { AGE_COLUMN, objectSchema, statusBase } from './kind.ts';
 import type { KindDefinition } from './kind.ts';
 import { described, dnsName, ipv4, list, mac, matching, objectName, text, timestamp, uuid } from './fields.ts';
 import { Architectures } from './machineclass.ts';
-import { AmtMachineStatus } from './amtstatus.ts';
+import { AmtMachineStatus, AmtObservation } from './amtstatus.ts';
 
 /** The boot phases in the order a healthy boot passes them. */
 export const BootPhases = ['Discovered', 'Offered', 'BootFileSent', 'LoaderDownloaded', 'ScriptServed', 'LocalBoot', 'Stopped'] as const;
@@ -58,6 +58,7 @@ const BootStatus = described(z.object({
   }), 'What the firmware told us about itself.').optional(),
   stoppedReason: text('Why the last boot stopped or was not answered, in plain words.', 1024).optional(),
   history: list(HistoryEntry, 'Recent boot events, oldest first, bounded to the last 20.', 20).optional(),
+  amt: AmtObservation.optional(),
 }), 'Boot observations. Written by agents (field manager netboot-agent).');
 
 export const BootMachineStatus = z.object({
