@@ -79,6 +79,10 @@ tables below, a \`message\` written for people, \`lastTransitionTime\` (when
 - A condition whose \`observedGeneration\` is lower than
   \`metadata.generation\` describes an older spec: the controller has not
   caught up yet. Argo CD and kstatus read that as "progressing".
+- \`Reconciling\` and \`Stalled\` restate Ready for kstatus-based tools:
+  Ready False with a transient reason (marked below) sets Reconciling True,
+  any other False reason sets Stalled True. Both stay present (False) on a
+  healthy object, so \`kubectl wait --for=condition=Stalled=False\` works.
 - Reasons are API: alerts, \`kubectl wait\` and the Argo CD health checks
   match on them. They only ever gain members.
 

@@ -7,12 +7,22 @@
  * Every kind carries `Ready`, which summarises its other conditions: when
  * one of them is False, Ready is False with that condition's reason and
  * message, so `kubectl get -o wide` shows why without a describe.
+ *
+ * Every kind also carries `Reconciling` and `Stalled`, derived from Ready for
+ * the tools that do not read Ready: kstatus (kpt, Config Sync, Flux, cli-utils)
+ * only knows these "abnormal-true" conditions, and calls a custom resource
+ * Current whenever neither is True. Which of the two a failing Ready sets is
+ * TransientReasons' decision, the same one the Argo CD health checks make.
  */
 
 /** Condition types, per kind. */
 export const ConditionType = {
   /** Every kind: the object is fully in effect (see each evaluator for what that means per kind). */
   Ready: 'Ready',
+  /** Every kind: Ready is not True yet for a reason that clears by itself (same reason and message as Ready); kstatus reads it as InProgress. */
+  Reconciling: 'Reconciling',
+  /** Every kind: Ready is False for a reason that does not clear by itself (same reason and message as Ready); kstatus reads it as Failed. */
+  Stalled: 'Stalled',
   /** BootNetwork, AmtNetworkPolicy: the spec is consistent and what it references exists. */
   ConfigValid: 'ConfigValid',
   /** BootNetwork: the agent DaemonSet runs a ready agent on every node the network selects. */
@@ -36,8 +46,12 @@ export type ConditionTypeName = (typeof ConditionType)[keyof typeof ConditionTyp
 
 /** Condition reasons. The condition each belongs to is named first. */
 export const Reason = {
-  /** Ready=True: every other condition of the object holds. */
+  /** Ready=True, Reconciling=False, Stalled=False: every other condition of the object holds. */
   Ready: 'Ready',
+  /** Stalled=False: Ready is not True, but for a reason that clears by itself; see Reconciling. */
+  Reconciling: 'Reconciling',
+  /** Reconciling=False: Ready is False for a reason that does not clear by itself; see Stalled. */
+  Stalled: 'Stalled',
   /** ConfigValid=True, TemplateValid=True: nothing wrong found. */
   Valid: 'Valid',
 
@@ -46,22 +60,22 @@ export const Reason = {
   /** ConfigValid=False (AmtNetworkPolicy): the spec breaks a rule of Intel's AMT IP configuration table; the message names it. */
   InvalidCombination: 'InvalidCombination',
 
-  /** AgentsReady=False: the agent DaemonSet does not exist yet (it is created by this reconcile). */
+  /** AgentsReady=False: the agent DaemonSet does not exist yet (it is created by this reconcile). Transient: as Ready's reason it sets Reconciling, not Stalled. */
   DaemonSetPending: 'DaemonSetPending',
-  /** AgentsReady=False: the DaemonSet controller has not caught up with the latest DaemonSet spec, or pods are being replaced. */
+  /** AgentsReady=False: the DaemonSet controller has not caught up with the latest DaemonSet spec, or pods are being replaced. Transient: as Ready's reason it sets Reconciling, not Stalled. */
   RollingOut: 'RollingOut',
   /** AgentsReady=False: no node matches the network's nodeSelector and tolerations, so nothing serves the network. */
   NoNodes: 'NoNodes',
-  /** AgentsReady=False: some selected nodes have no ready agent (image pull, crash, a port already taken, readiness probe failing). */
+  /** AgentsReady=False: some selected nodes have no ready agent (image pull, crash, a port already taken, readiness probe failing). Transient: as Ready's reason it sets Reconciling, not Stalled. */
   AgentsNotReady: 'AgentsNotReady',
   /** AgentsReady=True: every selected node runs a ready agent. */
   AgentsReady: 'AgentsReady',
 
   /** PlanServed=True: every agent serves the current planGeneration. */
   PlanServed: 'PlanServed',
-  /** PlanServed=False: some agent still serves an older plan, or has not reported the current one yet. */
+  /** PlanServed=False: some agent still serves an older plan, or has not reported the current one yet. Transient: as Ready's reason it sets Reconciling, not Stalled. */
   PlanNotServed: 'PlanNotServed',
-  /** PlanServed=False: no agent has reported what it serves. */
+  /** PlanServed=False: no agent has reported what it serves. Transient: as Ready's reason it sets Reconciling, not Stalled. */
   NoAgentReports: 'NoAgentReports',
 
   /** DiscoveryCapped=True: discovery created spec.discovery.maxMachines BootMachines and stopped creating more. */
@@ -117,6 +131,37 @@ export const Reason = {
   BootStalled: 'BootStalled',
 } as const;
 export type ReasonName = (typeof Reason)[keyof typeof Reason];
+
+/**
+ * The Ready=False reasons that clear without anyone changing a spec: a
+ * DaemonSet being created or rolled out, agents starting, a new plan still
+ * spreading to them. With one of these, Ready=False sets Reconciling=True
+ * (kstatus InProgress, Argo CD Progressing). Every other Ready=False reason is
+ * terminal: it sets Stalled=True (kstatus Failed, Argo CD Degraded) and stays
+ * until someone changes the spec, creates what it references, or the machine
+ * boots again. AgentsNotReady is transient although a crash-looping agent
+ * may need a person: pods are restarted by the kubelet, and, as for a
+ * Deployment before its progress deadline, waiting is the honest answer.
+ *
+ * Terminal is the default on purpose: a reason added later reads as Failed
+ * until it is listed here, never as an endless InProgress that holds a
+ * `kpt live apply` or an Argo CD sync. The doc comment of each reason listed
+ * here says "Transient" (test/unit/controller/reasons.test.ts checks both
+ * ways), so docs/conditions.md shows it. scripts/gen-argocd.ts builds the Argo
+ * CD health checks from this list.
+ */
+export const TransientReasons: readonly ReasonName[] = [
+  Reason.DaemonSetPending,
+  Reason.RollingOut,
+  Reason.AgentsNotReady,
+  Reason.PlanNotServed,
+  Reason.NoAgentReports,
+];
+
+/** Whether a Ready=False `reason` clears by itself (see TransientReasons). */
+export function isTransientReason(reason: string): boolean {
+  return (TransientReasons as readonly string[]).includes(reason);
+}
 
 /** Event reasons (kubectl get events, kubectl describe). */
 export const EventReason = {

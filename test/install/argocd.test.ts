@@ -9,9 +9,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { Kinds } from '../../src/api/v1alpha1/index.ts';
-import { Reason } from '../../src/controller/reasons.ts';
+import { Reason, TransientReasons } from '../../src/controller/reasons.ts';
 import { REPO_ROOT } from '../support/fixtures.ts';
-import { TRANSIENT_REASONS, objectAt } from '../../scripts/gen-argocd.ts';
+import { objectAt } from '../../scripts/gen-argocd.ts';
 import { luaLiteral, runHealthCheck } from './lua-health.ts';
 
 const DIR = join(REPO_ROOT, 'deploy/argocd');
@@ -48,6 +48,15 @@ for (const kind of Kinds.map((k) => k.kind)) {
       });
     }
 
+    test('every reason in TransientReasons (src/controller/reasons.ts) is Progressing; a terminal one Degraded', () => {
+      for (const reason of TransientReasons) {
+        const object = objectAt(kind, 4, 4, { type: 'Ready', status: 'False', reason, message: 'clears by itself' });
+        assert.deepEqual(runHealthCheck(join(dir, 'health.lua'), object), { status: 'Progressing', message: `${reason}: clears by itself` }, reason);
+      }
+      const stalled = objectAt(kind, 4, 4, { type: 'Ready', status: 'False', reason: Reason.ProfileNotFound, message: 'needs a person' });
+      assert.deepEqual(runHealthCheck(join(dir, 'health.lua'), stalled), { status: 'Degraded', message: 'ProfileNotFound: needs a person' });
+    });
+
     test('a Ready=False reason it does not know is Degraded, never an endless Progressing', () => {
       const object = objectAt(kind, 4, 4, { type: 'Ready', status: 'False', reason: 'SomethingNew', message: 'added after this check' });
       assert.deepEqual(runHealthCheck(join(dir, 'health.lua'), object), { status: 'Degraded', message: 'SomethingNew: added after this check' });
@@ -55,11 +64,19 @@ for (const kind of Kinds.map((k) => k.kind)) {
   });
 }
 
-test('every transient reason is a reason the controller writes', () => {
+test('every transient reason is a reason the controller writes, and each check lists exactly them', () => {
   const known = new Set<string>(Object.values(Reason));
-  for (const [kind, reasons] of Object.entries(TRANSIENT_REASONS)) {
-    for (const r of reasons) assert.ok(known.has(r), `${kind}: ${r} is not in src/controller/reasons.ts`);
+  for (const r of TransientReasons) assert.ok(known.has(r), `${r} is not in src/controller/reasons.ts`);
+  for (const { kind } of Kinds) {
+    const lua = readFileSync(join(DIR, kind, 'health.lua'), 'utf8');
+    const table = /local transient = \{\n([\s\S]*?)\n\}/.exec(lua)?.[1] ?? '';
+    assert.deepEqual([...table.matchAll(/^ {2}(\w+) = true,$/gm)].map((m) => m[1]), [...TransientReasons], kind);
   }
+});
+
+test('the five checks are one script: they differ only in the kind their header names', () => {
+  const body = (kind: string) => readFileSync(join(DIR, kind, 'health.lua'), 'utf8').replaceAll(kind, '<Kind>');
+  for (const { kind } of Kinds) assert.equal(body(kind), body('BootNetwork'), kind);
 });
 
 test('argocd-cm.yaml installs exactly the health.lua files, one key per kind', () => {

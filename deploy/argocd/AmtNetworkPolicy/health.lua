@@ -3,8 +3,16 @@
 -- the Ready condition the netboot controller writes.
 local hs = {}
 
--- Ready=False reasons that clear without a spec change: still Progressing.
-local transient = {}
+-- Ready=False reasons that clear without a spec change: still Progressing
+-- (TransientReasons in src/controller/reasons.ts; the controller sets
+-- Reconciling=True for these and Stalled=True for any other).
+local transient = {
+  DaemonSetPending = true,
+  RollingOut = true,
+  AgentsNotReady = true,
+  PlanNotServed = true,
+  NoAgentReports = true,
+}
 
 local generation = obj.metadata.generation
 if obj.status == nil then

@@ -10,7 +10,7 @@ import type { AmtNetworkPolicy } from '../../api/v1alpha1/amtnetworkpolicy.ts';
 import type { BootMachine } from '../../api/v1alpha1/bootmachine.ts';
 import type { DesiredCondition } from '../../api/v1alpha1/conditions.ts';
 import { ConditionType, EventReason, Reason } from '../reasons.ts';
-import { conditionsFor, failureEvents, generationOf, readyFrom } from './common.ts';
+import { failureEvents, generationOf, objectConditions, readyFrom } from './common.ts';
 import type { ControllerAmtPolicyStatus, EventSpec } from './types.ts';
 
 export interface AmtPolicyInput {
@@ -37,7 +37,7 @@ export function evaluateAmtPolicy(input: AmtPolicyInput): AmtPolicyResult {
   return {
     status: {
       observedGeneration: generation,
-      conditions: conditionsFor(policy.status?.conditions, [ready, config], generation, now),
+      conditions: objectConditions(policy.status?.conditions, ready, [config], generation, now),
     },
     events: failureEvents(policy.status?.conditions, [config], () => EventReason.InvalidSpec),
   };

@@ -7,7 +7,7 @@ import type { DesiredCondition } from '../../api/v1alpha1/conditions.ts';
 import type { BootMachine } from '../../api/v1alpha1/bootmachine.ts';
 import type { MachineClass } from '../../api/v1alpha1/machineclass.ts';
 import { ConditionType, Reason } from '../reasons.ts';
-import { conditionsFor, failureEvents, generationOf, plural, readyFrom } from './common.ts';
+import { failureEvents, generationOf, objectConditions, plural, readyFrom } from './common.ts';
 import type { ControllerClassStatus, EventSpec } from './types.ts';
 
 export interface ClassInput {
@@ -47,7 +47,7 @@ export function evaluateClass(input: ClassInput): ClassResult {
   return {
     status: {
       observedGeneration: generation,
-      conditions: conditionsFor(cls.status?.conditions, [ready, ...checks], generation, now),
+      conditions: objectConditions(cls.status?.conditions, ready, checks, generation, now),
       matchedMachines,
     },
     events: failureEvents(cls.status?.conditions, checks),

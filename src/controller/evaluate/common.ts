@@ -1,11 +1,12 @@
 /**
  * Helpers shared by the evaluators: conditions in a fixed order with stable
- * transition times, Ready as the summary of the others, and "did this
- * condition just fail" for events.
+ * transition times, Ready as the summary of the others, Reconciling and
+ * Stalled as Ready restated for kstatus, and "did this condition just fail"
+ * for events.
  */
 import { setConditions } from '../../api/v1alpha1/conditions.ts';
 import type { Condition, DesiredCondition } from '../../api/v1alpha1/conditions.ts';
-import { ConditionType, EventReason, Reason } from '../reasons.ts';
+import { ConditionType, EventReason, Reason, isTransientReason } from '../reasons.ts';
 import type { EventSpec } from './types.ts';
 
 /** metadata.generation, or 0 where there is none (objects loaded from standalone YAML). */
@@ -37,6 +38,53 @@ export function readyFrom(checks: readonly DesiredCondition[], healthyMessage: s
   return failed === undefined
     ? { type: ConditionType.Ready, status: 'True', reason: Reason.Ready, message: healthyMessage }
     : { type: ConditionType.Ready, status: 'False', reason: failed.reason, message: failed.message };
+}
+
+/**
+ * Reconciling and Stalled, derived from Ready, for kstatus: it ignores Ready
+ * on custom resources and reads only these two "abnormal-true" conditions.
+ *   Ready True                      -> Reconciling False, Stalled False
+ *   Ready Unknown                   -> Reconciling True (Ready's reason and message)
+ *   Ready False, transient reason   -> Reconciling True (Ready's reason and message)
+ *   Ready False, any other reason   -> Stalled True (Ready's reason and message)
+ * The other one of the pair is False, naming the one that is True. Both are
+ * always written rather than removed when they do not apply: the API
+ * conventions ask for conditions to be present once known, and
+ * `kubectl wait --for=condition=Reconciling=False` (or Stalled=False) can
+ * only succeed on a condition that exists. kstatus treats False and absent
+ * alike. Their messages are fixed while Ready is True, so a changing Ready
+ * message (a machine count) does not rewrite them.
+ */
+export function kstatusConditions(ready: DesiredCondition): [DesiredCondition, DesiredCondition] {
+  const reconciling = ConditionType.Reconciling;
+  const stalled = ConditionType.Stalled;
+  if (ready.status === 'True') {
+    return [
+      { type: reconciling, status: 'False', reason: Reason.Ready, message: 'Ready is True: nothing is left to reconcile' },
+      { type: stalled, status: 'False', reason: Reason.Ready, message: 'Ready is True' },
+    ];
+  }
+  const why = `Ready is ${ready.status} with reason ${ready.reason}`;
+  if (ready.status === 'Unknown' || isTransientReason(ready.reason)) {
+    return [
+      { type: reconciling, status: 'True', reason: ready.reason, message: ready.message },
+      { type: stalled, status: 'False', reason: Reason.Reconciling, message: `${why}, which clears by itself (see Reconciling)` },
+    ];
+  }
+  return [
+    { type: reconciling, status: 'False', reason: Reason.Stalled, message: `${why}, which does not clear by itself (see Stalled)` },
+    { type: stalled, status: 'True', reason: ready.reason, message: ready.message },
+  ];
+}
+
+/**
+ * An object's whole condition list: Ready, the conditions it summarises
+ * and any informational ones (`others`, in that order), then Reconciling and
+ * Stalled derived from Ready. Every evaluator builds its list here, so no
+ * kind can lack the conditions kstatus reads.
+ */
+export function objectConditions(existing: readonly Condition[] | undefined, ready: DesiredCondition, others: readonly DesiredCondition[], generation: number, now: Date): Condition[] {
+  return conditionsFor(existing, [ready, ...others, ...kstatusConditions(ready)], generation, now);
 }
 
 /** The condition of `type` in a status's list. */

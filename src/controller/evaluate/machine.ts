@@ -15,7 +15,7 @@ import type { MachineClass } from '../../api/v1alpha1/machineclass.ts';
 import { resolveClass } from '../../boot/match.ts';
 import type { Resolution } from '../../boot/match.ts';
 import { ConditionType, EventReason, Reason } from '../reasons.ts';
-import { conditionsFor, generationOf, newlyFailed, readyFrom } from './common.ts';
+import { generationOf, newlyFailed, objectConditions, readyFrom } from './common.ts';
 import type { ControllerMachineStatus, EventSpec } from './types.ts';
 
 export interface MachineInput {
@@ -142,7 +142,7 @@ export function evaluateMachine(input: MachineInput): MachineResult {
 
   const status: ControllerMachineStatus = {
     observedGeneration: generation,
-    conditions: conditionsFor(prev?.conditions, [ready, ...checks], generation, now),
+    conditions: objectConditions(prev?.conditions, ready, checks, generation, now),
     ...(machineClass === undefined ? {} : { machineClass }),
     ...(profile === undefined ? {} : { profile }),
   };

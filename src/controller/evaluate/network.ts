@@ -6,6 +6,9 @@
  * ready agent, and every agent serves the current plan generation. A network
  * whose nodeSelector matches no node is Ready=False with reason NoNodes: it
  * serves nobody, and a green status would hide a typo in the selector.
+ * The rollout and plan reasons clear by themselves (TransientReasons: they
+ * set Reconciling, which kstatus reads as InProgress); NoNodes and
+ * ProfileNotFound wait for a person and set Stalled (kstatus Failed).
  * DiscoveryCapped does not make Ready False: the network still serves every
  * known machine, the cap is the configured limit doing its job, and a
  * network kept at its cap on purpose must not read as broken to Argo CD or
@@ -17,7 +20,7 @@ import type { BootNetwork } from '../../api/v1alpha1/bootnetwork.ts';
 import { renderAgentDaemonSet } from '../daemonset.ts';
 import type { AgentPodOptions } from '../daemonset.ts';
 import { ConditionType, EventReason, Reason } from '../reasons.ts';
-import { conditionsFor, failureEvents, findCondition, generationOf, plural, readyFrom } from './common.ts';
+import { failureEvents, findCondition, generationOf, objectConditions, plural, readyFrom } from './common.ts';
 import type { ControllerNetworkStatus, EventSpec } from './types.ts';
 
 export interface NetworkInput {
@@ -136,7 +139,7 @@ export function evaluateNetwork(input: NetworkInput): NetworkResult {
 
   const status: ControllerNetworkStatus = {
     observedGeneration: generation,
-    conditions: conditionsFor(prev?.conditions, [ready, ...checks, discovery], generation, now),
+    conditions: objectConditions(prev?.conditions, ready, [...checks, discovery], generation, now),
     agents: { desired: agents.desired, ready: agents.ready },
     agentsReady: `${agents.ready}/${agents.desired}`,
     planGeneration,

@@ -12,7 +12,7 @@ import type { DesiredCondition } from '../../api/v1alpha1/conditions.ts';
 import { renderTemplate } from '../../boot/ipxe.ts';
 import type { ScriptFacts } from '../../boot/ipxe.ts';
 import { ConditionType, EventReason, Reason } from '../reasons.ts';
-import { conditionsFor, failureEvents, generationOf, plural, readyFrom } from './common.ts';
+import { failureEvents, generationOf, objectConditions, plural, readyFrom } from './common.ts';
 import type { ControllerProfileStatus, EventSpec } from './types.ts';
 
 export interface ProfileInput {
@@ -75,7 +75,7 @@ export function evaluateProfile(input: ProfileInput): ProfileResult {
   return {
     status: {
       observedGeneration: generation,
-      conditions: conditionsFor(profile.status?.conditions, [ready, template], generation, now),
+      conditions: objectConditions(profile.status?.conditions, ready, [template], generation, now),
       machines,
     },
     events: failureEvents(profile.status?.conditions, [template], () => EventReason.InvalidSpec),

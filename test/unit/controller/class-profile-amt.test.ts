@@ -5,6 +5,12 @@ import { evaluateClass } from '../../../src/controller/evaluate/class.ts';
 import { evaluateProfile } from '../../../src/controller/evaluate/profile.ts';
 import { LATER, NOW, amtPolicy, condition, machine, machineClass, profile, withGeneration, withSpec, withStatus } from './builders.ts';
 
+/** status, reason and message of one condition. */
+const pick = (status: Parameters<typeof condition>[0], type: string) => {
+  const c = condition(status, type);
+  return [c.status, c.reason, c.message];
+};
+
 const machines = [
   machine('52:54:00:00:00:01', withStatus({ machineClass: 'qemu', profile: 'ubuntu' })),
   machine('52:54:00:00:00:02', withStatus({ machineClass: 'qemu', profile: 'ubuntu' })),
@@ -19,6 +25,7 @@ test('MachineClass: matchedMachines counts status.machineClass; Ready when profi
   assert.equal(status.observedGeneration, 4);
   assert.deepEqual(status.conditions?.map((c) => [c.type, c.status, c.reason]), [
     ['Ready', 'True', 'Ready'], ['ProfileResolved', 'True', 'ProfileFound'], ['AmtPolicyResolved', 'True', 'AmtPolicyFound'],
+    ['Reconciling', 'False', 'Ready'], ['Stalled', 'False', 'Ready'],
   ]);
   assert.equal(condition(status, 'Ready').message, 'assigns BootProfile "ubuntu" to 2 machines');
   assert.deepEqual(events, []);
@@ -29,10 +36,15 @@ test('MachineClass: missing profile or AMT policy makes Ready False with a Warni
   const missing = evaluateClass({ machineClass: cls, machines, profiles: new Set(), amtPolicies: new Set(), now: NOW });
   assert.equal(condition(missing.status, 'Ready').reason, 'ProfileNotFound');
   assert.equal(condition(missing.status, 'AmtPolicyResolved').reason, 'AmtPolicyNotFound');
+  // A missing reference waits for a person: Stalled (kstatus Failed), not Reconciling.
+  assert.deepEqual(pick(missing.status, 'Stalled'), ['True', 'ProfileNotFound', condition(missing.status, 'Ready').message]);
+  assert.deepEqual(pick(missing.status, 'Reconciling').slice(0, 2), ['False', 'Stalled']);
   assert.deepEqual(missing.events.map((e) => [e.type, e.reason]), [['Warning', 'ReferenceMissing'], ['Warning', 'ReferenceMissing']]);
   const noPolicy = evaluateClass({ machineClass: machineClass('qemu', 'ubuntu', withStatus(missing.status)), machines, profiles: new Set(['ubuntu']), amtPolicies: new Set(), now: LATER });
-  assert.deepEqual(noPolicy.status.conditions?.map((c) => c.type), ['Ready', 'ProfileResolved'], 'the stale AmtPolicyResolved is dropped');
+  assert.deepEqual(noPolicy.status.conditions?.map((c) => c.type), ['Ready', 'ProfileResolved', 'Reconciling', 'Stalled'], 'the stale AmtPolicyResolved is dropped');
   assert.equal(condition(noPolicy.status, 'Ready').lastTransitionTime, '2026-11-23T11:00:00Z');
+  assert.equal(condition(noPolicy.status, 'Stalled').lastTransitionTime, '2026-11-23T11:00:00Z', 'Stalled flipped back');
+  assert.equal(condition(noPolicy.status, 'Reconciling').lastTransitionTime, '2026-11-23T10:00:00Z', 'Reconciling was False throughout');
   assert.deepEqual(noPolicy.events, []);
 });
 
@@ -41,7 +53,9 @@ test('BootProfile: machines counts status.profile; a valid template is Ready', (
   const { status, events } = evaluateProfile({ profile: p, machines, now: NOW });
   assert.equal(status.machines, 2);
   assert.equal(status.observedGeneration, 2);
-  assert.deepEqual(status.conditions?.map((c) => [c.type, c.status, c.reason]), [['Ready', 'True', 'Ready'], ['TemplateValid', 'True', 'Valid']]);
+  assert.deepEqual(status.conditions?.map((c) => [c.type, c.status, c.reason]), [
+    ['Ready', 'True', 'Ready'], ['TemplateValid', 'True', 'Valid'], ['Reconciling', 'False', 'Ready'], ['Stalled', 'False', 'Ready'],
+  ]);
   assert.deepEqual(events, []);
 });
 
@@ -59,6 +73,7 @@ test('BootProfile: an unknown template field is named with the spec field it is 
     assert.equal(c.reason, 'UnknownTemplateField');
     assert.equal(c.message, `${expected}, which is not a template field (known: mac, uuid, hostname, arch, serverAddress, httpBase, labels.<key>)`);
     assert.equal(condition(r.status, 'Ready').reason, 'UnknownTemplateField');
+    assert.deepEqual(pick(r.status, 'Stalled'), ['True', 'UnknownTemplateField', c.message]);
     assert.deepEqual(r.events.map((e) => [e.type, e.reason]), [['Warning', 'InvalidSpec']]);
     const again = evaluateProfile({ profile: profile('p', withSpec({ ipxe }), withStatus(r.status)), machines: [], now: LATER });
     assert.deepEqual(again.events, [], 'one event per new problem');
@@ -68,7 +83,9 @@ test('BootProfile: an unknown template field is named with the spec field it is 
 test('AmtNetworkPolicy: valid spec is Ready; counts stay absent until the AMT rule engine', () => {
   const { status, events } = evaluateAmtPolicy({ policy: amtPolicy('corp', withGeneration(5)), machines, now: NOW });
   assert.equal(status.observedGeneration, 5);
-  assert.deepEqual(status.conditions?.map((c) => [c.type, c.status, c.reason]), [['Ready', 'True', 'Ready'], ['ConfigValid', 'True', 'Valid']]);
+  assert.deepEqual(status.conditions?.map((c) => [c.type, c.status, c.reason]), [
+    ['Ready', 'True', 'Ready'], ['ConfigValid', 'True', 'Valid'], ['Reconciling', 'False', 'Ready'], ['Stalled', 'False', 'Ready'],
+  ]);
   assert.equal(status.machines, undefined);
   assert.equal(status.certificate, undefined);
   assert.deepEqual(events, []);
@@ -84,5 +101,7 @@ test('AmtNetworkPolicy: an invalid combination that bypassed the CRD (standalone
   assert.equal(c.reason, 'InvalidCombination');
   assert.match(c.message, /static host IP with DHCP AMT/i);
   assert.equal(condition(status, 'Ready').reason, 'InvalidCombination');
+  assert.deepEqual(pick(status, 'Stalled'), ['True', 'InvalidCombination', c.message]);
+  assert.deepEqual(pick(status, 'Reconciling').slice(0, 2), ['False', 'Stalled']);
   assert.deepEqual(events.map((e) => [e.type, e.reason]), [['Warning', 'InvalidSpec']]);
 });

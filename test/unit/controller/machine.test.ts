@@ -25,6 +25,7 @@ test('a selector match: class and profile resolved, Ready True, BootHealthy Unkn
   assert.equal(status.observedGeneration, 2);
   assert.deepEqual(status.conditions?.map((c) => [c.type, c.status, c.reason]), [
     ['Ready', 'True', 'Ready'], ['ClassResolved', 'True', 'ClassMatched'], ['ProfileResolved', 'True', 'ProfileFound'], ['BootHealthy', 'Unknown', 'NotBooted'],
+    ['Reconciling', 'False', 'Ready'], ['Stalled', 'False', 'Ready'],
   ]);
   assert.ok(!('boot' in status), 'agents own status.boot');
   assert.deepEqual(events, []);
@@ -174,4 +175,32 @@ test('stale condition types are dropped and the controller never writes boot or 
   const { status } = evaluateMachine(input(m));
   assert.ok(!status.conditions?.some((c) => c.type === 'Obsolete'));
   assert.deepEqual(Object.keys(status).sort(), ['conditions', 'machineClass', 'observedGeneration', 'profile']);
+});
+
+test('every Ready=False reason of a machine is terminal: Stalled True with Ready\'s reason and message, Reconciling False', () => {
+  const cases: [string, MachineInput, string][] = [
+    ['nothing matches', input(machine('aa:bb:cc:00:00:01'), { classes: [classes[0]!], network: network('bare') }), 'NoClassMatched'],
+    ['pinned class missing', input(machine(MAC, withSpec({ machineClass: 'nope' }))), 'ClassNotFound'],
+    ['profile missing', input(machine(MAC), { profiles: new Set(['rescue']) }), 'ProfileNotFound'],
+    ['boot stopped', input(machine(MAC, booted({ phase: 'Stopped', lastBoot: '2026-11-23T09:00:00Z', stoppedReason: 'no script' }))), 'BootStopped'],
+    ['boot stalled', input(machine(MAC, booted({ phase: 'Offered', lastBoot: '2026-11-23T09:00:00Z', lastSeen: '2026-11-23T09:00:00Z' }))), 'BootStalled'],
+  ];
+  for (const [name, given, reason] of cases) {
+    const { status } = evaluateMachine(given);
+    const ready = condition(status, 'Ready');
+    assert.equal(ready.reason, reason, name);
+    const stalled = condition(status, 'Stalled');
+    assert.deepEqual([stalled.status, stalled.reason, stalled.message], ['True', reason, ready.message], name);
+    const reconciling = condition(status, 'Reconciling');
+    assert.deepEqual([reconciling.status, reconciling.reason], ['False', 'Stalled'], name);
+  }
+});
+
+test('a failed boot that is followed by a good one: Stalled flips back to False, Reconciling stays False and keeps its time', () => {
+  const failed = evaluateMachine(input(machine(MAC, booted({ phase: 'Stopped', lastBoot: '2026-11-23T09:00:00Z', stoppedReason: 'no script' }))));
+  assert.equal(condition(failed.status, 'Stalled').status, 'True');
+  const ok = evaluateMachine(input(written(machine(MAC, booted({ phase: 'ScriptServed', lastBoot: '2026-11-23T10:30:00Z' })), failed.status), { now: LATER }));
+  assert.deepEqual(ok.status.conditions?.slice(-2).map((c) => [c.type, c.status, c.reason, c.lastTransitionTime]), [
+    ['Reconciling', 'False', 'Ready', '2026-11-23T10:00:00Z'], ['Stalled', 'False', 'Ready', '2026-11-23T11:00:00Z'],
+  ]);
 });

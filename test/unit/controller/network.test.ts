@@ -19,6 +19,7 @@ test('a healthy network: Ready=True with observedGeneration == generation, agent
   assert.deepEqual(status.conditions?.map((c) => [c.type, c.status, c.reason]), [
     ['Ready', 'True', 'Ready'], ['ConfigValid', 'True', 'Valid'], ['AgentsReady', 'True', 'AgentsReady'],
     ['PlanServed', 'True', 'PlanServed'], ['DiscoveryCapped', 'False', 'BelowCap'],
+    ['Reconciling', 'False', 'Ready'], ['Stalled', 'False', 'Ready'],
   ]);
   assert.ok(status.conditions?.every((c) => c.observedGeneration === 3 && c.lastTransitionTime === '2026-11-23T10:00:00Z'));
   assert.deepEqual(status.agents, { desired: 2, ready: 2 });
@@ -174,4 +175,53 @@ test('a second evaluation of an unchanged world returns an identical status (so 
   const a = evaluateNetwork(input(n)).status;
   const b = evaluateNetwork(input(written(n, a), { now: LATER })).status;
   assert.deepEqual(b, a);
+});
+
+test('Reconciling and Stalled restate Ready for kstatus: rollout and plan reasons reconcile, NoNodes and a missing profile stall', () => {
+  const served = withStatus({ planGeneration: 1, planDigest: 'digest-a', agentReports: [report('n1', 1), report('n2', 1)] });
+  const cases: [string, NetworkInput, string, 'Reconciling' | 'Stalled'][] = [
+    ['no DaemonSet yet', input(network('lab', served), { daemonSet: undefined }), 'DaemonSetPending', 'Reconciling'],
+    ['DaemonSet generation not observed', input(network('lab', served), { daemonSet: observedDaemonSet({ generation: 3, observedGeneration: 2, desired: 2, ready: 2 }) }), 'RollingOut', 'Reconciling'],
+    ['agents not ready', input(network('lab', served), { daemonSet: observedDaemonSet({ desired: 2, ready: 0 }) }), 'AgentsNotReady', 'Reconciling'],
+    ['an agent on an old plan', input(network('lab', withStatus({ planGeneration: 1, planDigest: 'digest-a', agentReports: [report('n1', 1), report('n2', 1)] })), { planDigest: 'digest-b' }), 'PlanNotServed', 'Reconciling'],
+    ['no agent reports', input(network('lab')), 'NoAgentReports', 'Reconciling'],
+    ['no node selected', input(network('lab', served), { daemonSet: observedDaemonSet({ desired: 0, ready: 0 }) }), 'NoNodes', 'Stalled'],
+    ['defaultProfile missing', input(network('lab', served, withSpec({ defaultProfile: 'gone' }))), 'ProfileNotFound', 'Stalled'],
+  ];
+  for (const [name, given, reason, abnormal] of cases) {
+    const { status } = evaluateNetwork(given);
+    const ready = condition(status, 'Ready');
+    assert.equal(ready.status, 'False', name);
+    assert.equal(ready.reason, reason, name);
+    const on = condition(status, abnormal);
+    assert.deepEqual([on.status, on.reason, on.message], ['True', ready.reason, ready.message], `${name}: ${abnormal} carries Ready's reason and message`);
+    const off = condition(status, abnormal === 'Reconciling' ? 'Stalled' : 'Reconciling');
+    assert.equal(off.status, 'False', name);
+    assert.equal(off.reason, abnormal, `${name}: the other one names ${abnormal}`);
+    assert.equal(off.message, `Ready is False with reason ${reason}, which ${abnormal === 'Reconciling' ? 'clears by itself (see Reconciling)' : 'does not clear by itself (see Stalled)'}`);
+  }
+});
+
+test('Reconciling and Stalled keep their lastTransitionTime unless they flip, and do not move with Ready\'s message', () => {
+  const at = (iso: string) => new Date(iso);
+  const healthy = { planGeneration: 1, planDigest: 'digest-a', agentReports: [report('n1', 1), report('n2', 1)] };
+  const n = network('lab', withGeneration(4), withStatus(healthy));
+  const t0 = evaluateNetwork(input(n)).status;
+  // Capped discovery changes Ready's message only: the kstatus pair is byte-identical.
+  const capped = evaluateNetwork(input(written(network('lab', withGeneration(4), withSpec({ discovery: { maxMachines: 1, perMinute: 60 } }), withStatus(healthy)), t0), { discovered: 1, now: LATER })).status;
+  assert.notEqual(condition(capped, 'Ready').message, condition(t0, 'Ready').message);
+  assert.deepEqual(condition(capped, 'Reconciling'), condition(t0, 'Reconciling'));
+  assert.deepEqual(condition(capped, 'Stalled'), condition(t0, 'Stalled'));
+  // Rolling out: Reconciling flips to True now; Stalled stays False (new reason, same transition time).
+  const rolling = evaluateNetwork(input(written(n, t0), { daemonSet: observedDaemonSet({ desired: 2, ready: 1 }), now: LATER })).status;
+  assert.deepEqual([condition(rolling, 'Reconciling').status, condition(rolling, 'Reconciling').lastTransitionTime], ['True', '2026-11-23T11:00:00Z']);
+  assert.deepEqual([condition(rolling, 'Stalled').status, condition(rolling, 'Stalled').reason, condition(rolling, 'Stalled').lastTransitionTime], ['False', 'Reconciling', '2026-11-23T10:00:00Z']);
+  // The nodes go away: Stalled flips to True, Reconciling back to False, both now.
+  const stalled = evaluateNetwork(input(written(n, rolling), { daemonSet: observedDaemonSet({ desired: 0, ready: 0 }), now: at('2026-11-23T12:00:00Z') })).status;
+  assert.deepEqual([condition(stalled, 'Stalled').status, condition(stalled, 'Stalled').lastTransitionTime], ['True', '2026-11-23T12:00:00Z']);
+  assert.deepEqual([condition(stalled, 'Reconciling').status, condition(stalled, 'Reconciling').lastTransitionTime], ['False', '2026-11-23T12:00:00Z']);
+  // Evaluated again later with nothing changed: identical, so the Applier writes nothing.
+  const again = evaluateNetwork(input(written(n, stalled), { daemonSet: observedDaemonSet({ desired: 0, ready: 0 }), now: at('2026-11-23T13:00:00Z') })).status;
+  assert.deepEqual(again.conditions, stalled.conditions);
+  assert.ok(again.conditions?.every((c) => c.observedGeneration === 4));
 });
