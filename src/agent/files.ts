@@ -2,9 +2,15 @@
  * Boot files: what TFTP and HTTP may serve. A request resolves against the
  * configured root first, then the built-in iPXE directory (Debian's ipxe
  * package), and never outside either: lexical escapes are refused before the
- * filesystem is touched, symlinks out of a root after realpath.
+ * filesystem is touched, symlinks out of a root after realpath. The file
+ * checked is the file served: it is opened by its resolved path without
+ * following a link there, and its type and size come from the open
+ * descriptor (fstat), so swapping the path between check and use serves
+ * nothing the check did not see.
  */
-import { open, realpath, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
+import { open, realpath } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isInsideRoot, normaliseRequestPath } from '../protocol/tftp/index.ts';
@@ -20,9 +26,27 @@ export const BUILTIN_IPXE_DIR = '/usr/lib/ipxe';
  */
 const LINKS_TRUSTED = new Set([BUILTIN_IPXE_DIR]);
 
+/**
+ * O_NOFOLLOW: the resolved path's last component was no link when checked; if it became one since, fail
+ * rather than follow it. O_NONBLOCK: a FIFO put in the root must not hang the open (fstat then refuses it).
+ */
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/** The identity of a file's content from its (f)stat: it changes whenever the file is replaced or written. */
+export function fileVersion(s: BigIntStats): string {
+  return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+}
+
 /** An open boot file, or why the request is refused. */
 export type FileLookup =
-  | { readonly ok: true; readonly path: string; readonly size: number; readonly handle: FileHandle }
+  | {
+    readonly ok: true;
+    readonly path: string;
+    readonly size: number;
+    /** Identity of this content (device, inode, size, mtime, ctime of the open file): it changes when the file does. */
+    readonly version: string;
+    readonly handle: FileHandle;
+  }
   | { readonly ok: false; readonly notFound: boolean; readonly reason: string };
 
 /** Serves files from `roots`, in order. Each root is resolved once. */
@@ -46,9 +70,18 @@ export class BootFiles {
         continue;
       }
       if (!linksTrusted && !isInsideRoot(root, target)) return { ok: false, notFound: false, reason: `${requested} resolves outside the served root` };
-      const info = await stat(target);
-      if (!info.isFile()) return { ok: false, notFound: true, reason: `${requested} is not a regular file` };
-      return { ok: true, path: target, size: info.size, handle: await open(target, 'r') };
+      const handle = await open(target, OPEN_FLAGS);
+      try {
+        const info = await handle.stat({ bigint: true });
+        if (!info.isFile()) {
+          await handle.close();
+          return { ok: false, notFound: true, reason: `${requested} is not a regular file` };
+        }
+        return { ok: true, path: target, size: Number(info.size), version: fileVersion(info), handle };
+      } catch (err) {
+        await handle.close().catch(() => {});
+        throw err;
+      }
     }
     return { ok: false, notFound: true, reason: `${requested} not found` };
   }

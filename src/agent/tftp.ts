@@ -2,15 +2,20 @@
  * The agent's TFTP server (read-only): the socket loop around the pure
  * protocol library. A request reads as a pipeline, each step either passing
  * on or returning a refusal that is answered from the listener:
- * decode -> RRQ only -> under the cap -> open inside the root -> negotiate ->
- * a transfer on its own socket (a new TID, RFC 1350 §4).
+ * decode -> RRQ only -> under the cap -> open inside the root (or a
+ * generated file) -> negotiate -> a transfer on its own socket (a new TID,
+ * RFC 1350 §4). Files up to the cache's per-file cap are served from one
+ * shared in-memory copy; larger ones are read in chunks per transfer.
  */
 import type { FileHandle } from 'node:fs/promises';
 import { Errors, NetbootError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { AgentMetrics } from '../observability/metrics.ts';
-import { accessViolation, decodePacket, defaultPolicy, encodeData, fileNotFound, FinishReason, illegalOperation, negotiateRead, otherError, ReadTransfer } from '../protocol/tftp/index.ts';
+import { accessViolation, decodePacket, defaultPolicy, encodeData, fileNotFound, FinishReason, illegalOperation, negotiateRead, normaliseRequestPath, otherError, ReadTransfer } from '../protocol/tftp/index.ts';
 import type { Request, TransferAction, TransferPlan, TransferPolicy } from '../protocol/tftp/index.ts';
+import { BlockReader, WholeFile } from './block-source.ts';
+import type { BlockSource } from './block-source.ts';
+import { FileCache } from './file-cache.ts';
 import type { BootFiles } from './files.ts';
 import { bindUdp } from './udp.ts';
 import type { BindUdp, Peer, UdpConn } from './udp.ts';
@@ -27,6 +32,12 @@ export interface TftpTransferEvent {
   readonly reason: string;
   readonly ms: number;
 }
+
+/**
+ * A file the server makes up per client, e.g. autoexec.ipxe; undefined when
+ * it has none for this client (the request then gets "file not found").
+ */
+export type GeneratedFile = (client: Peer) => Uint8Array | undefined;
 
 /** What {@link createTftpServer} needs; `src/cli/` (through the agent) chooses each. */
 export interface TftpServerOptions {
@@ -46,6 +57,15 @@ export interface TftpServerOptions {
   readonly onTransfer?: (e: TftpTransferEvent) => void;
   /** Socket factory; tests may pass a fake. Default: node:dgram. */
   readonly bind?: BindUdp;
+  /** Whole-file copies shared by transfers. Default: a {@link FileCache} with the default limits. */
+  readonly cache?: FileCache;
+  /**
+   * Generated files by file name. A request whose last path component names
+   * one gets it, in any directory (iPXE asks for autoexec.ipxe next to its
+   * own boot file), but only when no root has a file by that path: a real
+   * file always wins.
+   */
+  readonly generated?: ReadonlyMap<string, GeneratedFile>;
 }
 
 /** A running server. */
@@ -71,7 +91,7 @@ export const TftpRefusal = {
 } as const;
 
 type Refusal = { readonly result: string; readonly packet: Uint8Array; readonly reason: string; readonly code?: string; readonly level: 'info' | 'warn' };
-type Opened = { readonly handle: FileHandle; readonly plan: TransferPlan; readonly path: string };
+type Opened = { readonly source: BlockSource; readonly handle?: FileHandle; readonly plan: TransferPlan; readonly path: string };
 
 /** Starts serving at once; await `listening` before relying on it. */
 export function createTftpServer(opts: TftpServerOptions): TftpServer {
@@ -79,6 +99,7 @@ export function createTftpServer(opts: TftpServerOptions): TftpServer {
   const now = opts.now ?? (() => performance.now());
   const policy = opts.policy ?? defaultPolicy;
   const bind = opts.bind ?? bindUdp;
+  const cache = opts.cache ?? new FileCache();
   const transfers = new Set<Transfer>();
   const inflight = new Set<Promise<void>>();
   let reserved = 0;
@@ -100,22 +121,39 @@ export function createTftpServer(opts: TftpServerOptions): TftpServer {
     }
   };
 
-  /** The pipeline's filesystem and negotiation steps: an open file and a plan, or a refusal. */
-  const prepare = async (request: Request): Promise<Opened | Refusal> => {
+  /** The generated file `requested` names for `client`, if any. */
+  const generatedFor = (requested: string, client: Peer): { name: string; content: Uint8Array } | undefined => {
+    const normal = normaliseRequestPath(requested);
+    if (!normal.ok || opts.generated === undefined) return undefined;
+    const name = normal.path.slice(normal.path.lastIndexOf('/') + 1);
+    const content = opts.generated.get(name)?.(client);
+    return content === undefined ? undefined : { name, content };
+  };
+
+  /** The pipeline's filesystem and negotiation steps: an open file (or a generated one) and a plan, or a refusal. */
+  const prepare = async (request: Request, from: Peer): Promise<Opened | Refusal> => {
     const found = await files.open(request.filename).catch((err: unknown) => ({ ok: false as const, notFound: false, reason: `cannot open: ${String(err)}`, io: true }));
     if (!found.ok) {
       if ('io' in found) return { result: TftpRefusal.ServerError, packet: otherError('cannot read file'), reason: found.reason, level: 'warn' };
+      const generated = found.notFound ? generatedFor(request.filename, from) : undefined;
+      if (generated !== undefined) return negotiate(request, generated.content.length, () => new WholeFile(generated.content), `(generated ${generated.name})`);
       return found.notFound
         ? { result: TftpRefusal.NotFound, packet: fileNotFound(`file not found: ${request.filename}`), reason: found.reason, code: Errors.TftpFileNotFound.code, level: 'info' }
         : { result: TftpRefusal.PathRefused, packet: accessViolation(`access violation: ${found.reason}`), reason: found.reason, code: Errors.TftpPathRefused.code, level: 'warn' };
     }
-    const negotiation = negotiateRead(request, found.size, policy);
-    if (!negotiation.ok) {
-      await found.handle.close();
-      return { result: TftpRefusal.ModeRefused, packet: negotiation.reply, reason: negotiation.reason, level: 'info' };
-    }
+    const opened = negotiate(request, found.size, (plan) => {
+      const content = cache.content(found);
+      return content === undefined ? new BlockReader(found.handle, plan) : new WholeFile(content);
+    }, found.path, found.handle);
+    if (!('source' in opened)) await found.handle.close();
+    return opened;
+  };
+
+  const negotiate = (request: Request, size: number, source: (plan: TransferPlan) => BlockSource, path: string, handle?: FileHandle): Opened | Refusal => {
+    const negotiation = negotiateRead(request, size, policy);
+    if (!negotiation.ok) return { result: TftpRefusal.ModeRefused, packet: negotiation.reply, reason: negotiation.reason, level: 'info' };
     for (const o of negotiation.ignored) log.debug({ file: request.filename, option: o.name, value: o.value, reason: o.reason }, 'TFTP option ignored');
-    return { handle: found.handle, plan: negotiation.plan, path: found.path };
+    return { source: source(negotiation.plan), plan: negotiation.plan, path, ...(handle === undefined ? {} : { handle }) };
   };
 
   const serve = async (request: Request, from: Peer, started: number): Promise<void> => {
@@ -133,12 +171,12 @@ export function createTftpServer(opts: TftpServerOptions): TftpServer {
     let conn: UdpConn | undefined;
     let opened: Opened | Refusal | undefined;
     try {
-      opened = await prepare(request);
-      if (!('handle' in opened)) return refuse(opened);
+      opened = await prepare(request, from);
+      if (!('source' in opened)) return refuse(opened);
       if (closing) throw new Error('server shutting down');
       conn = await bind(opts.address, 0);
       await conn.connect(from);
-      const transfer = new Transfer({ conn, peer: from, handle: opened.handle, plan: opened.plan, now, log: log.child({ client: `${from.address}:${from.port}`, file }) });
+      const transfer = new Transfer({ conn, peer: from, source: opened.source, ...(opened.handle === undefined ? {} : { handle: opened.handle }), plan: opened.plan, now, log: log.child({ client: `${from.address}:${from.port}`, file }) });
       transfers.add(transfer);
       log.debug({ client: from.address, file, path: opened.path, size: opened.plan.size, blksize: opened.plan.blksize, windowsize: opened.plan.windowsize }, 'TFTP transfer started');
       const running = transfer.run();
@@ -151,7 +189,7 @@ export function createTftpServer(opts: TftpServerOptions): TftpServer {
       report(from, file, end.reason, end.ok && end.reason === FinishReason.Complete, end.bytesSent, end.message, started);
     } catch (err) {
       // Only our own plumbing gets here (bind, connect, shutdown): the client gets a generic error.
-      if (opened !== undefined && 'handle' in opened) await opened.handle.close().catch(() => {});
+      if (opened !== undefined && 'source' in opened) await opened.handle?.close().catch(() => {});
       await conn?.close();
       refuse({ result: TftpRefusal.ServerError, packet: otherError('server error'), reason: err instanceof Error ? err.message : String(err), level: 'warn' });
     } finally {
@@ -205,7 +243,9 @@ type Finish = Extract<TransferAction, { type: 'finish' }>;
 interface TransferContext {
   readonly conn: UdpConn;
   readonly peer: Peer;
-  readonly handle: FileHandle;
+  readonly source: BlockSource;
+  /** The open file, closed when the transfer ends; none for a generated file. */
+  readonly handle?: FileHandle;
   readonly plan: TransferPlan;
   readonly now: () => number;
   readonly log: Logger;
@@ -220,7 +260,7 @@ interface TransferContext {
 class Transfer {
   readonly #ctx: TransferContext;
   readonly #machine: ReadTransfer;
-  readonly #reader: BlockReader;
+  readonly #reader: BlockSource;
   readonly #queue: Array<(now: number) => readonly TransferAction[]> = [];
   /** The actions of the current event, and the next one to carry out. */
   #actions: readonly TransferAction[] = [];
@@ -236,7 +276,7 @@ class Transfer {
   constructor(ctx: TransferContext) {
     this.#ctx = ctx;
     this.#machine = new ReadTransfer(ctx.plan);
-    this.#reader = new BlockReader(ctx.handle, ctx.plan);
+    this.#reader = ctx.source;
   }
 
   /** Starts the transfer; resolves once it finished and its socket and file are closed. */
@@ -362,71 +402,10 @@ class Transfer {
     this.#queue.length = 0;
     clearTimeout(this.#timer);
     await this.#ctx.conn.close();
-    await this.#ctx.handle.close().catch(() => {});
+    await this.#ctx.handle?.close().catch(() => {});
     resolve?.(action);
   }
 }
 
 /** A DATA header comes from the codec as encodeData(block, EMPTY); the payload is sent from the chunk without a copy. */
 const EMPTY = new Uint8Array(0);
-
-/** Bytes read ahead per transfer at least; large enough that a thread-pool read is rare, small enough for 64 transfers. */
-const CHUNK_TARGET = 128 * 1024;
-
-type Chunk = { buffer?: Buffer; readonly read: Promise<void> };
-
-/**
- * Positional reads of whole chunks of blocks, with the next chunk read ahead:
- * one thread-pool round trip per chunk instead of per block, and at most
- * three chunks in memory whatever the file size. Chunks are whole multiples
- * of blksize and at least a window, so a block never straddles two, and a
- * go-back-N resend finds its blocks in the current or previous chunk.
- */
-class BlockReader {
-  readonly #handle: FileHandle;
-  readonly #size: number;
-  readonly #chunk: number;
-  readonly #chunks = new Map<number, Chunk>();
-
-  constructor(handle: FileHandle, plan: TransferPlan) {
-    this.#handle = handle;
-    this.#size = plan.size;
-    this.#chunk = plan.blksize * Math.max(plan.windowsize, Math.ceil(CHUNK_TARGET / plan.blksize));
-  }
-
-  /**
-   * The `length` bytes at `offset` if their chunk is in memory (then the next
-   * chunk starts loading), else undefined: call {@link load}. Throws when the
-   * file shrank since it was opened.
-   */
-  block(offset: number, length: number): Uint8Array | undefined {
-    const index = Math.floor(offset / this.#chunk);
-    const buffer = this.#chunks.get(index)?.buffer;
-    if (buffer === undefined) return undefined;
-    if ((index + 1) * this.#chunk < this.#size && !this.#chunks.has(index + 1)) this.#start(index + 1);
-    const at = offset - index * this.#chunk;
-    if (at + length > buffer.length) throw new Error('file shrank while being sent');
-    return buffer.subarray(at, at + length);
-  }
-
-  /** Resolves once the chunk holding `offset` is in memory; rejects on a read error. */
-  load(offset: number): Promise<void> {
-    const index = Math.floor(offset / this.#chunk);
-    return (this.#chunks.get(index) ?? this.#start(index)).read;
-  }
-
-  #start(index: number): Chunk {
-    // Keep the chunk before the current one for go-back-N resends; anything older is done with.
-    for (const old of this.#chunks.keys()) if (old < index - 2) this.#chunks.delete(old);
-    const start = index * this.#chunk;
-    const want = Math.max(0, Math.min(this.#chunk, this.#size - start));
-    const read = this.#handle.read(Buffer.allocUnsafe(want), 0, want, start).then((r) => {
-      chunk.buffer = r.buffer.subarray(0, r.bytesRead);
-    });
-    const chunk: Chunk = { read };
-    // A read-ahead nobody waits for may fail (the transfer ended and closed the file); that is not an error.
-    read.catch(() => {});
-    this.#chunks.set(index, chunk);
-    return chunk;
-  }
-}

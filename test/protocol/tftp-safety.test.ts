@@ -6,9 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { FileCache } from '../../src/agent/file-cache.ts';
 import { CURL_TFTP_EXIT, curlGet, tftpHpa } from './support/clients.ts';
 import type { Target } from './support/clients.ts';
 import { FILES, makeFixture, SECRET } from './support/fixtures.ts';
@@ -170,12 +171,14 @@ describe('odd clients', () => {
     }
   });
 
-  it('a file that shrinks mid-transfer ends it with ERROR 0, never with short or stale blocks', async () => {
+  it('a file read in chunks (over the cache\'s per-file cap) that shrinks mid-transfer ends it with ERROR 0, never with short or stale blocks', async () => {
     const file = join(fx.root, 'shrinking.bin');
     await writeFile(file, randomBytes(512 * 600));
+    const cache = new FileCache({ maxBytes: 1 << 20, maxFileBytes: 64 * 1024 });
+    const chunked = await startServer(fx.root, { cache, policy: { timeoutMs: 3000 } });
     const client = await RawClient.open();
     try {
-      client.rrq(srv.port, 'shrinking.bin');
+      client.rrq(chunked.port, 'shrinking.bin');
       let got = await client.next();
       await truncate(file, 1000);
       // Blocks already read ahead may still go out; once a read comes back short the transfer must stop.
@@ -186,6 +189,39 @@ describe('odd clients', () => {
       }
       assert.equal(got.packet.kind === 'error' && got.packet.code, 0);
       assert.match(got.packet.kind === 'error' ? got.packet.message : '', /shrank/);
+      assert.equal(cache.has(join(fx.root, 'shrinking.bin')), false, 'the file was not served from the cache');
+    } finally {
+      client.close();
+      await chunked.close();
+    }
+  });
+
+  it('a cached file rewritten mid-transfer: the transfer keeps the bytes it started with, the next request gets the new file', async () => {
+    const name = 'rewritten.bin';
+    const file = join(fx.root, name);
+    const before = randomBytes(512 * 300 + 7);
+    const after = randomBytes(512 * 300 + 7);
+    await writeFile(file, before);
+    const client = await RawClient.open();
+    try {
+      client.rrq(srv.port, name);
+      let got = await client.next();
+      // Same size, same inode (written in place) and then a new inode (renamed over): neither reaches this transfer.
+      await writeFile(file, after);
+      await writeFile(`${file}.new`, randomBytes(100));
+      await rename(`${file}.new`, file);
+      const received: Uint8Array[] = [];
+      while (got.packet.kind === 'data') {
+        received.push(got.packet.data);
+        client.send({ kind: 'ack', block: got.packet.block }, got.port);
+        if (got.packet.data.length < 512) break;
+        got = await client.next();
+      }
+      assert.ok(Buffer.concat(received).equals(before), 'the transfer in flight mixed old and new bytes');
+      await writeFile(file, after);
+      const r = await tftpHpa(target, 'get', name, join(fx.out, 'rewritten'));
+      assert.equal(r.error, undefined, r.stdout);
+      assert.ok((await readFile(join(fx.out, 'rewritten'))).equals(after), 'the changed file was served stale from the cache');
     } finally {
       client.close();
     }

@@ -1,7 +1,8 @@
 /**
  * Our TFTP server against the real clients of Debian (tftp-hpa, atftp, curl)
  * on 127.0.0.1: every block size firmware asks for, RFC 7440 windows, block
- * number rollover, and a 20 MiB transfer compared by SHA-256. Path safety,
+ * number rollover, and a 20 MiB transfer compared by SHA-256 (read in chunks,
+ * over the shared cache's per-file cap; smaller files come from the cache). Path safety,
  * the concurrency cap and odd clients are in tftp-safety.test.ts; packet loss
  * in tftp-loss.test.ts.
  */
@@ -9,6 +10,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { FileCache } from '../../src/agent/file-cache.ts';
 import { atftpGet, curlGet, tftpHpa } from './support/clients.ts';
 import type { Target } from './support/clients.ts';
 import { FILES, makeFixture, sha256, writeRandomFile } from './support/fixtures.ts';
@@ -21,11 +23,12 @@ import type { RunResult } from './support/tools.ts';
 let fx: Fixture;
 let srv: TestServer;
 let target: Target;
+const cache = new FileCache();
 
 before(async () => {
   requireTools('tftp', 'atftp', 'curl');
   fx = await makeFixture();
-  srv = await startServer(fx.root);
+  srv = await startServer(fx.root, { cache });
   target = { host: '127.0.0.1', port: srv.port };
 });
 
@@ -104,6 +107,7 @@ describe('20 MiB', () => {
   it('atftp, blksize 1468, windowsize 8: identical SHA-256', async () => {
     const entry = await fetchAndCompare(file, 'big', () => atftpGet(target, file, join(fx.out, 'big'), { blksize: 1468, windowsize: 8, timeoutMs: 120_000 }));
     assert.equal(entry.bytes, size);
+    assert.equal(cache.has(join(fx.root, file)), false, 'a file over the per-file cap is streamed in chunks, not cached');
   });
 
   it('tftp-hpa, lock-step 512: identical SHA-256', async () => {
@@ -125,5 +129,6 @@ describe('after the transfers', () => {
     const completed = srv.events.filter((e) => e.ok);
     assert.equal(completed.length, await srv.transfers('Complete'));
     assert.ok(completed.every((e) => e.client === '127.0.0.1' && e.clientPort > 0 && e.ms >= 0));
+    assert.ok(cache.has(join(fx.root, FILES.odd.name)), 'the files under the cap were served from the shared copy');
   });
 });
