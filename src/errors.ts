@@ -59,6 +59,9 @@ export const Errors = {
   AmtProbeNotAllowed: { code: 'NB5013', summary: 'An AMT probe was refused: the address was not seen on the agent\'s segment or is not a unicast IPv4 address.' },
   AmtIcmpUnavailable: { code: 'NB5014', summary: 'The system ping command is missing or not permitted, so the ICMP TTL heuristic was skipped.' },
   AmtHttpProbeFailed: { code: 'NB5015', summary: 'An HTTP probe of AMT ports 16992/16993 got no usable answer (refused, timed out or not HTTP).' },
+  AmtSiteListenFailed: { code: 'NB5020', summary: 'The passive listener for the site DHCP server\'s replies (UDP 68, proxy modes) could not bind, so option 15 from the site server is not recorded.' },
+  AmtSiteReplyIgnored: { code: 'NB5021', summary: 'A DHCP reply overheard on UDP 68 was not a site DHCP server\'s lease for this network and was ignored.' },
+  AmtHelloUnmatched: { code: 'NB5022', summary: 'An AMT Hello matched no BootMachine by source address or UUID and was not recorded.' },
 
   ToolMissing: { code: 'NB9001', summary: 'A required external tool is not installed.' },
   TestClusterFailed: { code: 'NB9002', summary: 'The test kube-apiserver or etcd did not become ready.' },

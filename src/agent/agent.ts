@@ -10,6 +10,10 @@ import type { AgentMetrics } from '../observability/metrics.ts';
 import type { BootStore } from '../store/store.ts';
 import { startDhcp } from './dhcp.ts';
 import type { DhcpListeners } from './dhcp.ts';
+import { startAmtServices } from './amt-agent.ts';
+import type { AmtPorts, AmtProberTuning, AmtServices } from './amt-agent.ts';
+import { AmtMachineBook } from './amt-machines.ts';
+import { AUTOEXEC_NAME, autoexecFile } from './autoexec.ts';
 import { BUILTIN_IPXE_DIR, BootFiles } from './files.ts';
 import { createHttpServer } from './http.ts';
 import type { ServingInterface } from './interfaces.ts';
@@ -26,6 +30,10 @@ export interface AgentDeps {
   readonly metrics: AgentMetrics;
   readonly now: () => number;
   readonly maxTftpTransfers?: number;
+  /** AMT probe, Hello and DHCP-client ports (default AMT_PORTS: 623, 16992, 16993, 9971, 68); a dry run shifts them. */
+  readonly amtPorts?: Partial<AmtPorts>;
+  /** Test seams of the AMT prober (transport, timeouts, limits). */
+  readonly amtProber?: AmtProberTuning;
 }
 
 export interface RunningAgent {
@@ -38,10 +46,14 @@ export interface RunningAgent {
 export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
   const files = new BootFiles(deps.fileRoot === undefined ? [BUILTIN_IPXE_DIR] : [deps.fileRoot, BUILTIN_IPXE_DIR]);
   const macByAddress = new Map<string, string>();
+  const amtBook = new AmtMachineBook();
+  let amt: AmtServices | undefined;
   const rememberClient = (address: string, mac: string) => {
+    const fresh = macByAddress.get(address) !== mac;
     macByAddress.delete(address);
     macByAddress.set(address, mac);
     if (macByAddress.size > 10_000) macByAddress.delete(macByAddress.keys().next().value ?? '');
+    if (fresh) amt?.seenAddress(address);
   };
   let ready = false;
   let dhcp: DhcpListeners | undefined;
@@ -49,16 +61,17 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
   let tftp: Awaited<ReturnType<typeof createTftpServer>> | undefined;
   const stop = async () => {
     ready = false;
-    await Promise.allSettled([dhcp?.close(), tftp?.close(), new Promise<void>((r) => (http === undefined ? r() : http.close(() => r())))]);
+    await Promise.allSettled([dhcp?.close(), tftp?.close(), amt?.stop(), new Promise<void>((r) => (http === undefined ? r() : http.close(() => r())))]);
     await deps.store.flush();
   };
   try {
     deps.metrics.planGeneration.set(deps.store.plan().generation);
     deps.store.onPlan((plan) => deps.metrics.planGeneration.set(plan.generation));
-    dhcp = await startDhcp({ ...deps, ports: deps.ports, onClientAddress: rememberClient });
+    dhcp = await startDhcp({ ...deps, ports: deps.ports, onClientAddress: rememberClient, amtBook });
     tftp = createTftpServer({
       files, address: deps.iface.address, port: deps.ports.tftp, maxTransfers: deps.maxTftpTransfers ?? 64,
       metrics: deps.metrics, log: deps.log,
+      generated: new Map([[AUTOEXEC_NAME, autoexecFile(() => deps.iface.serverAddress, deps.ports.http, (address) => macByAddress.get(address))]]),
       onTransfer: (t) => {
         const mac = macByAddress.get(t.client);
         if (mac === undefined) return;
@@ -73,6 +86,11 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
     const server = createHttpServer({ store: deps.store, files, metrics: deps.metrics, log: deps.log, node: deps.node, serverAddress: () => deps.iface.serverAddress, port: deps.ports.http, ready: () => ready, now: () => new Date(deps.now()) });
     http = server;
     await new Promise<void>((res, rej) => { server.once('error', rej); server.listen(deps.ports.http, deps.iface.address === '127.0.0.1' ? '127.0.0.1' : '0.0.0.0', () => { server.off('error', rej); res(); }); });
+    // AMT facts are optional: what cannot bind is logged inside, and boot service goes on.
+    amt = await startAmtServices({
+      store: deps.store, iface: deps.iface, node: deps.node, log: deps.log, now: deps.now, seen: () => macByAddress, book: amtBook, onClientAddress: rememberClient,
+      ...(deps.amtPorts === undefined ? {} : { ports: deps.amtPorts }), ...(deps.amtProber === undefined ? {} : { prober: deps.amtProber }),
+    });
     ready = true;
     deps.log.info({ interface: deps.iface.name, address: deps.iface.address, serverAddress: deps.iface.serverAddress, ports: deps.ports, mode: deps.store.plan().network.mode }, 'agent ready');
   } catch (err) {

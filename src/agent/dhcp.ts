@@ -1,7 +1,11 @@
 /**
  * The DHCP/ProxyDHCP listeners (UDP 67 and 4011) and the packet pipeline:
  * decode -> classify -> discover -> decide -> guard -> persist leases -> send
- * -> record. Only this file and tftp.ts touch DHCP sockets.
+ * -> record. Recording includes the AMT facts of known machines (first
+ * sighting, option 81, the option 15 of an ACK we served), and in mode dhcp
+ * a machine whose AMT suffix the controller found wrong may get a short
+ * lease. Only this file, site-dhcp.ts (the passive UDP 68 listener) and
+ * tftp.ts touch DHCP sockets.
  *
  * Two sockets per port: one on 0.0.0.0 receives broadcasts, one on the
  * serving interface's address receives unicasts and sends every reply, so a
@@ -11,19 +15,21 @@
  */
 import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:dgram';
+import { requestAmtFacts } from '../boot/amt-facts.ts';
 import { classify } from '../boot/classify.ts';
 import type { Client } from '../boot/classify.ts';
 import { decide, listenersFor } from '../boot/decide.ts';
 import type { Decision, Listener } from '../boot/decide.ts';
 import { proxySafetyViolation } from '../boot/reply.ts';
 import { timestampOf } from '../boot/status.ts';
-import type { BootObservation } from '../boot/status.ts';
+import type { AmtFactsPatch, BootObservation } from '../boot/status.ts';
 import { Errors } from '../errors.ts';
-import { encodePacket, tryDecodePacket } from '../protocol/dhcp/index.ts';
+import { MessageType, encodePacket, messageType, tryDecodePacket } from '../protocol/dhcp/index.ts';
 import type { DhcpPacket } from '../protocol/dhcp/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { AgentMetrics } from '../observability/metrics.ts';
 import type { BootStore } from '../store/store.ts';
+import { AmtMachineBook } from './amt-machines.ts';
 import type { ServingInterface } from './interfaces.ts';
 
 export interface DhcpDeps {
@@ -34,12 +40,23 @@ export interface DhcpDeps {
   readonly log: Logger;
   readonly metrics: AgentMetrics;
   readonly now: () => number;
-  /** Told the client's address when we learn it, so TFTP transfers can be tied to a MAC. */
+  /** Told the client's address when we learn it, so TFTP transfers (and AMT probes) can be tied to a MAC. */
   readonly onClientAddress?: (address: string, mac: string) => void;
+  /** Per-MAC facts for AMT (class matching for short leases, UUIDs for Hellos); the agent shares one with its AMT services. */
+  readonly amtBook?: AmtMachineBook;
 }
 
 /** Last time each agent warned that discovery is capped: once per 10 s, or a MAC flood floods the log too. */
 const lastLimitWarning = new WeakMap<DhcpDeps, number>();
+/** The AMT book of deps without one (tests that drive handleDatagram alone). */
+const ownBooks = new WeakMap<DhcpDeps, AmtMachineBook>();
+
+function bookOf(deps: DhcpDeps): AmtMachineBook {
+  if (deps.amtBook !== undefined) return deps.amtBook;
+  let book = ownBooks.get(deps);
+  if (book === undefined) ownBooks.set(deps, book = new AmtMachineBook());
+  return book;
+}
 
 const TYPE_NAMES = ['none', 'discover', 'offer', 'request', 'decline', 'ack', 'nak', 'release', 'inform'];
 
@@ -59,6 +76,8 @@ export async function handleDatagram(deps: DhcpDeps, listener: Listener, msg: Ui
     return { reason: classified.reason };
   }
   const client = classified.client;
+  const book = bookOf(deps);
+  book.note(client);
   const type = TYPE_NAMES[client.messageType] ?? String(client.messageType);
   let plan = deps.store.plan();
   if (client.isBootClient && !plan.machines.has(client.mac) && plan.network.unknownMachines !== 'ignore') {
@@ -69,14 +88,23 @@ export async function handleDatagram(deps: DhcpDeps, listener: Listener, msg: Ui
     }
     plan = deps.store.plan();
   }
-  const decision = decide(decoded.packet, client, { plan, listener, serverAddress: deps.iface.serverAddress, source, leases: deps.store.leases(), now: deps.now() });
+  const leaseSeconds = listener === 'dhcp' ? book.shortLease(plan, client.mac, client) : undefined;
+  const decision = decide(decoded.packet, client, { plan, listener, serverAddress: deps.iface.serverAddress, source, leases: deps.store.leases(), now: deps.now(), ...(leaseSeconds === undefined ? {} : { leaseSeconds }) });
   if (decision.leases !== undefined) await deps.store.saveLeases(decision.leases);
   const known = plan.machines.has(client.mac);
-  if (known && client.messageType === 1) record(deps, client, plan.networkName, { event: 'Discover', phase: 'Discovered' });
+  // AMT facts ride on the first observation recorded for this packet, or go alone (an OS request we do not answer).
+  // Only an ACK that binds an address carries a served option 15, so a ProxyDHCP reply (yiaddr 0.0.0.0) adds none.
+  let amt: AmtFactsPatch | undefined = known ? requestAmtFacts(decoded.packet, client, timestampOf(new Date(deps.now())), decision.kind === 'reply' ? decision.packet : undefined) : undefined;
+  const rec = (note: Decision['note'], reply?: DhcpPacket) => {
+    if (note === undefined && amt === undefined) return;
+    record(deps, client, plan.networkName, note, reply, amt);
+    amt = undefined;
+  };
+  if (known && client.messageType === 1) rec({ event: 'Discover', phase: 'Discovered' });
   if (decision.kind === 'ignore') {
     deps.metrics.dhcpPackets.inc({ port, type, result: 'ignored' });
     deps.log.debug({ mac: client.mac, type, port, reason: decision.reason }, 'no answer');
-    if (known && decision.note !== undefined) record(deps, client, plan.networkName, decision.note);
+    if (known) rec(decision.note);
     return { decision, reason: decision.reason };
   }
   if (plan.network.mode !== 'dhcp') {
@@ -84,19 +112,28 @@ export async function handleDatagram(deps: DhcpDeps, listener: Listener, msg: Ui
     if (violation !== undefined) {
       deps.log.error({ mac: client.mac, violation }, 'refused to send an unsafe ProxyDHCP reply (bug)');
       deps.metrics.dhcpPackets.inc({ port, type, result: 'unsafe' });
+      if (known) rec(undefined);
       return { decision, reason: violation };
     }
   }
   const bytes = encodePacket(decision.packet);
   deps.metrics.dhcpPackets.inc({ port, type, result: 'answered' });
-  if (known) record(deps, client, plan.networkName, decision.note, decision.packet);
+  if (known) rec(decision.note, decision.packet);
   if (source.address !== '0.0.0.0') deps.onClientAddress?.(source.address, client.mac);
+  // The address we just bound is the machine's on this segment (AMT shares it in DHCP mode): probes may go there.
+  if (decision.packet.yiaddr !== '0.0.0.0' && messageType(decision.packet) === MessageType.Ack) deps.onClientAddress?.(decision.packet.yiaddr, client.mac);
   return { decision, reply: bytes };
 }
 
-function record(deps: DhcpDeps, client: Client, network: string, note: NonNullable<Decision['note']>, reply?: DhcpPacket): void {
+/** Records `note` (a boot event) and/or `amt` (AMT facts) for a known machine. */
+function record(deps: DhcpDeps, client: Client, network: string, note: Decision['note'], reply?: DhcpPacket, amt?: AmtFactsPatch): void {
+  if (note === undefined) {
+    if (amt !== undefined) deps.store.report({ mac: client.mac, network, node: deps.node, time: timestampOf(new Date(deps.now())), amt });
+    return;
+  }
   const obs: BootObservation = {
     mac: client.mac, network, node: deps.node, time: timestampOf(new Date(deps.now())), event: note.event,
+    ...(amt === undefined ? {} : { amt }),
     ...(note.phase === undefined ? {} : { phase: note.phase }),
     ...(note.detail === undefined ? {} : { detail: note.detail }),
     ...(note.stoppedReason === undefined ? {} : { stoppedReason: note.stoppedReason }),

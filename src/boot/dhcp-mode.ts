@@ -23,6 +23,11 @@ export function maskOf(cidr: string): string {
   return [24, 16, 8, 0].map((s) => (bits >>> s) & 0xff).join('.');
 }
 
+/** The lease this client gets: the context's override (a short AMT remediation lease), else the network's. */
+function leaseSecondsFor(ctx: DecideContext, dhcp: { readonly leaseSeconds: number }): number {
+  return ctx.leaseSeconds ?? dhcp.leaseSeconds;
+}
+
 function reservations(ctx: DecideContext): Map<string, string> {
   const out = new Map<string, string>();
   for (const [mac, m] of ctx.plan.machines) if (m.spec.ipAddress !== undefined) out.set(mac, m.spec.ipAddress);
@@ -38,7 +43,7 @@ function addressReply(request: DhcpPacket, client: Client, ctx: DecideContext, t
   reply.yiaddr = ip;
   setOption(reply.options, OptionCode.MessageType, type);
   setOption(reply.options, OptionCode.ServerIdentifier, ctx.serverAddress);
-  setOption(reply.options, OptionCode.LeaseTime, dhcp.leaseSeconds);
+  setOption(reply.options, OptionCode.LeaseTime, leaseSecondsFor(ctx, dhcp));
   setOption(reply.options, OptionCode.SubnetMask, maskOf(net.subnet));
   setOption(reply.options, OptionCode.Routers, [dhcp.router]);
   if (dhcp.dnsServers !== undefined && dhcp.dnsServers.length > 0) setOption(reply.options, OptionCode.DnsServers, dhcp.dnsServers);
@@ -46,14 +51,15 @@ function addressReply(request: DhcpPacket, client: Client, ctx: DecideContext, t
   const hostname = ctx.plan.machines.get(client.mac)?.spec.hostname;
   if (hostname !== undefined) setOption(reply.options, OptionCode.HostName, hostname);
   const event = type === MessageType.Offer ? 'Offer' : 'Ack';
-  let note: Note = { event, detail: `address ${ip}` };
+  const shortened = ctx.leaseSeconds !== undefined && ctx.leaseSeconds !== dhcp.leaseSeconds ? `, short lease ${ctx.leaseSeconds} s` : '';
+  let note: Note = { event, detail: `address ${ip}${shortened}` };
   if (client.isBootClient) {
     const target = bootTarget(client, ctx.plan, ctx.serverAddress);
     if (target.ok) {
       withBoot(reply, client, target, ctx.serverAddress);
-      note = { ...noteFor(target, event, type === MessageType.Offer ? 'Offered' : 'BootFileSent'), detail: `address ${ip}, ${noteFor(target, event, 'Offered').detail ?? ''}` };
+      note = { ...noteFor(target, event, type === MessageType.Offer ? 'Offered' : 'BootFileSent'), detail: `address ${ip}${shortened}, ${noteFor(target, event, 'Offered').detail ?? ''}` };
     } else {
-      note = { event, detail: `address ${ip} without boot info`, stoppedReason: target.reason, phase: 'Stopped' };
+      note = { event, detail: `address ${ip}${shortened} without boot info`, stoppedReason: target.reason, phase: 'Stopped' };
     }
   }
   const to = replyDestination(request, ctx.listener, ctx.source);
@@ -85,7 +91,7 @@ export function dhcpServer(request: DhcpPacket, client: Client, ctx: DecideConte
         const why = a.ok ? `requested ${wanted ?? '?'} is not available to ${client.mac}` : a.reason;
         return { kind: 'reply', packet: nak, to: { address: request.giaddr !== '0.0.0.0' ? request.giaddr : '255.255.255.255', port: request.giaddr !== '0.0.0.0' ? 67 : 68 }, note: { event: 'Ignored', detail: `NAK: ${why}` } };
       }
-      return addressReply(request, client, ctx, MessageType.Ack, a.ip, bind(ctx.leases, client.mac, a.ip, ctx.now + dhcp.leaseSeconds * 1000));
+      return addressReply(request, client, ctx, MessageType.Ack, a.ip, bind(ctx.leases, client.mac, a.ip, ctx.now + leaseSecondsFor(ctx, dhcp) * 1000));
     }
     case MessageType.Release:
     case MessageType.Decline:

@@ -14,7 +14,15 @@ export function planDigest(plan: BootPlan): string {
   for (const c of [...plan.classes].sort((a, b) => compare(a.name, b.name))) hash.update(`\nclass ${canonical(c)}`);
   for (const name of [...plan.profiles.keys()].sort(compare)) hash.update(`\nprofile ${name} ${canonical(plan.profiles.get(name))}`);
   for (const mac of [...plan.machines.keys()].sort(compare)) hash.update(`\nmachine ${mac} ${canonical(plan.machines.get(mac))}`);
+  hash.update(amtRemediationText(plan));
   return hash.digest('hex').slice(0, 32);
+}
+
+/** The plan's AMT short-lease policies as digest text; '' without any, so plans without them keep their digest. */
+export function amtRemediationText(plan: BootPlan): string {
+  const map = plan.amtRemediation;
+  if (map === undefined) return '';
+  return [...map.keys()].sort(compare).map((name) => `\namtpolicy ${name} ${canonical(map.get(name))}`).join('');
 }
 
 function compare(a: string, b: string): number {

@@ -23,6 +23,12 @@ export interface DecideContext {
   readonly source: { readonly address: string; readonly port: number };
   readonly leases: readonly Lease[];
   readonly now: number;
+  /**
+   * Mode dhcp: the lease time for this client when it differs from the
+   * network's spec.dhcp.leaseSeconds (the agent shortens it while the
+   * machine's AMT DNS suffix does not match, if the policy says so).
+   */
+  readonly leaseSeconds?: number;
 }
 
 /** What the agent records for the machine. */

@@ -6,6 +6,10 @@
  */
 import type { BootMachine, BootPhase } from '../api/v1alpha1/bootmachine.ts';
 import { BootPhases } from '../api/v1alpha1/bootmachine.ts';
+import { mergeAmtFacts } from './amt-observation.ts';
+import type { AmtFactsPatch } from './amt-observation.ts';
+
+export type { AmtFactsPatch } from './amt-observation.ts';
 
 export type BootStatus = NonNullable<NonNullable<BootMachine['status']>['boot']>;
 type HistoryEntry = NonNullable<BootStatus['history']>[number];
@@ -14,14 +18,18 @@ type Firmware = NonNullable<BootStatus['firmware']>;
 
 export const HISTORY_LIMIT = 20;
 
-/** One thing an agent saw or did for one machine. */
+/**
+ * One thing an agent saw or did for one machine. Without an `event` it only
+ * carries AMT facts (a probe answer, a Hello, a lease seen on the segment):
+ * those leave the boot's phase, history and lastSeen alone.
+ */
 export interface BootObservation {
   readonly mac: string;
   readonly network: string;
   readonly node: string;
   /** RFC 3339, second precision. */
   readonly time: string;
-  readonly event: BootEvent;
+  readonly event?: BootEvent;
   /** The phase this event proves the boot reached, if any. */
   readonly phase?: BootPhase;
   readonly detail?: string;
@@ -31,6 +39,8 @@ export interface BootObservation {
   readonly stoppedReason?: string;
   /** True when this event completes a boot (script served); sets completedAt. */
   readonly completes?: boolean;
+  /** AMT facts merged into status.boot.amt (see amt-observation.ts for how each field merges). */
+  readonly amt?: AmtFactsPatch;
 }
 
 const rank = (p: BootPhase | undefined): number => (p === undefined ? -1 : BootPhases.indexOf(p));
@@ -38,8 +48,14 @@ const rank = (p: BootPhase | undefined): number => (p === undefined ? -1 : BootP
 /**
  * The status after `obs`. A DISCOVER from firmware starts a new boot (phase
  * back to Discovered, lastBoot set); later events only move the phase forward.
+ * An observation without an event that adds no AMT fact returns `prev` itself.
  */
 export function applyObservation(prev: BootStatus | undefined, obs: BootObservation): BootStatus {
+  const amt = obs.amt === undefined ? prev?.amt : mergeAmtFacts(prev?.amt, obs.amt, obs.time);
+  if (obs.event === undefined) {
+    if (prev !== undefined && amt === prev.amt) return prev;
+    return { ...prev, ...(amt === undefined ? {} : { amt }) };
+  }
   const startsBoot = obs.event === 'Discover' && obs.firmware?.stage !== 'ipxe';
   let phase = prev?.phase;
   if (startsBoot) phase = 'Discovered';
@@ -62,6 +78,7 @@ export function applyObservation(prev: BootStatus | undefined, obs: BootObservat
     firmware: { ...prev?.firmware, ...obs.firmware },
     ...(stoppedReason === undefined ? { stoppedReason: undefined } : { stoppedReason }),
     history,
+    ...(amt === undefined ? {} : { amt }),
   };
 }
 

@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { loadResources, requireValid } from '../api/load.ts';
 import { startAgent } from '../agent/agent.ts';
+import { shiftedAmtPorts } from '../agent/amt-agent.ts';
 import type { ServingInterface } from '../agent/interfaces.ts';
 import { createLogger } from '../observability/logger.ts';
 import { createAgentMetrics } from '../observability/metrics.ts';
@@ -45,6 +46,8 @@ export async function runServe(args: readonly string[]): Promise<number> {
     const fileRoot = last(parsed, 'files');
     const agent = await startAgent({
       store, iface, ports, node: last(parsed, 'node') ?? hostname(), log, metrics: createAgentMetrics(), now: Date.now,
+      // AMT probes (623, 16992, 16993), Hellos (9971) and the site DHCP replies (68) move with the rest.
+      amtPorts: shiftedAmtPorts(shift),
       ...(fileRoot === undefined ? {} : { fileRoot }),
     });
     process.stderr.write(`netboot: serving BootNetwork ${store.plan().networkName} (${net.mode}) on ${iface.name} ${iface.address}` +

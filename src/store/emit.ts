@@ -54,3 +54,66 @@ export function emitYaml(value: Record<string, unknown>): string {
   emit(value, '', out);
   return `${out.join('\n')}\n`;
 }
+
+/** Written between the documents of a multi-document stream. */
+export const DOCUMENT_SEPARATOR = '---\n';
+const SEPARATOR_BYTES = Buffer.from(DOCUMENT_SEPARATOR);
+
+/** How {@link YamlStream.render} shares the event loop: after every `every` documents it emits, it awaits `wait()`. */
+export interface RenderPacing {
+  readonly every: number;
+  readonly wait: () => Promise<void>;
+}
+
+/**
+ * A multi-document YAML stream kept as one emitted document per item, so a
+ * rewrite costs the items that changed, not the whole stream. Items are
+ * immutable values replaced on every change: an item is re-emitted only when
+ * the object under its key is not the one emitted last time. The document
+ * of an item must depend on the item alone; when whatever else `toDocument`
+ * reads changes, call {@link clear}.
+ */
+export class YamlStream<T extends object> {
+  readonly #emit: (doc: Record<string, unknown>) => string;
+  readonly #docs = new Map<string, { item: T; bytes: Buffer; round: number }>();
+  #round = 0;
+
+  /** `emit` is the document emitter; tests pass a spy. */
+  constructor(emit: (doc: Record<string, unknown>) => string = emitYaml) {
+    this.#emit = emit;
+  }
+
+  /**
+   * The stream for `items` in order, as UTF-8 pieces to write one after the
+   * other (documents and separators); their concatenation is byte-identical
+   * to the documents emitted afresh and joined with {@link DOCUMENT_SEPARATOR}.
+   * With `pacing`, the emission is spread over turns of the event loop, so
+   * however many items changed, no turn emits more than `pacing.every`.
+   * Items must not be re-rendered while a render is under way.
+   */
+  async render(items: readonly (readonly [key: string, item: T])[], toDocument: (item: T) => Record<string, unknown>, pacing?: RenderPacing): Promise<Buffer[]> {
+    const round = ++this.#round;
+    const out: Buffer[] = [];
+    let emitted = 0;
+    for (const [key, item] of items) {
+      let doc = this.#docs.get(key);
+      if (doc?.item !== item) {
+        if (pacing !== undefined && emitted > 0 && emitted % pacing.every === 0) await pacing.wait();
+        doc = { item, bytes: Buffer.from(this.#emit(toDocument(item))), round };
+        this.#docs.set(key, doc);
+        emitted += 1;
+      }
+      doc.round = round;
+      if (out.length > 0) out.push(SEPARATOR_BYTES);
+      out.push(doc.bytes);
+    }
+    // Forget items no longer listed; a pass over the cache only when something left.
+    if (this.#docs.size > items.length) for (const [key, doc] of this.#docs) if (doc.round !== round) this.#docs.delete(key);
+    return out;
+  }
+
+  /** Forgets every emitted document, so the next render emits all of them. */
+  clear(): void {
+    this.#docs.clear();
+  }
+}

@@ -1,5 +1,5 @@
 /**
- * The kube store's edge: the three writes an agent makes and the four
+ * The kube store's edge: the three writes an agent makes and the
  * collections it watches. Behind one small interface so unit tests count
  * calls with a fake; test/kube/agent-store.test.ts drives the real one
  * against a real API server.
@@ -53,6 +53,12 @@ export interface KubeStoreSources {
   readonly profiles: ListWatchSource<RawObject>;
   readonly classes: ListWatchSource<RawObject>;
   readonly machines: ListWatchSource<RawObject>;
+  /**
+   * AmtNetworkPolicies, for their remediation block only (short leases in
+   * mode dhcp; never their certificate Secrets). Optional and not waited
+   * for: an agent without read access to them serves without short leases.
+   */
+  readonly amtPolicies?: ListWatchSource<RawObject>;
 }
 
 /**
@@ -74,6 +80,7 @@ export function kubeStoreSources(kc: KubeConfig, namespace: string): KubeStoreSo
     profiles: customObjectSource<RawObject>(kc, ref('bootprofiles')),
     classes: customObjectSource<RawObject>(kc, ref('machineclasses')),
     machines: customObjectSource<RawObject>(kc, ref('bootmachines')),
+    amtPolicies: customObjectSource<RawObject>(kc, ref('amtnetworkpolicies')),
   };
 }
 

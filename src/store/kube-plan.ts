@@ -2,7 +2,7 @@
  * From informer objects to plan sources: each object is checked against its
  * kind's schema once, when it changes, and reduced to what compilePlan reads
  * (metadata name, namespace and labels, spec, and a machine's
- * status.boot.completedAt). Status and managedFields are left out, so an
+ * status.boot.completedAt and AMT suffix verdict). Status and managedFields are left out, so an
  * agent's own status writes neither cost a parse of the history nor trigger
  * a recompile.
  *
@@ -20,6 +20,9 @@ import { BootProfile as BootProfileSchema } from '../api/v1alpha1/bootprofile.ts
 import type { BootProfile } from '../api/v1alpha1/bootprofile.ts';
 import { MachineClass as MachineClassSchema } from '../api/v1alpha1/machineclass.ts';
 import type { MachineClass } from '../api/v1alpha1/machineclass.ts';
+import { AmtNetworkPolicy as AmtNetworkPolicySchema } from '../api/v1alpha1/amtnetworkpolicy.ts';
+import type { AmtNetworkPolicy } from '../api/v1alpha1/amtnetworkpolicy.ts';
+import { amtMismatch } from '../boot/plan.ts';
 import type { RawObject } from './kube-api.ts';
 
 /** A parsed object, or why the object is not usable. */
@@ -52,10 +55,24 @@ export function parseClass(raw: RawObject): Parsed<MachineClass> {
   return parseWith(MachineClassSchema, raw);
 }
 
-/** A BootMachine with status reduced to status.boot.completedAt (all compilePlan reads of status). */
+export function parseAmtPolicy(raw: RawObject): Parsed<AmtNetworkPolicy> {
+  return parseWith(AmtNetworkPolicySchema, raw);
+}
+
+/**
+ * A BootMachine with status reduced to what compilePlan reads of it:
+ * status.boot.completedAt, and status.amt's suffix verdict when it is a
+ * mismatch (see PlanMachine.amtSuffixMatch).
+ */
 export function parseMachine(raw: RawObject): Parsed<BootMachine> {
   const completedAt = (raw.status?.['boot'] as { completedAt?: unknown } | undefined)?.completedAt;
-  return parseWith(BootMachineSchema, raw, typeof completedAt === 'string' ? { status: { boot: { completedAt } } } : {});
+  const amt = raw.status?.['amt'] as { suffixMatch?: unknown; provisioningState?: unknown } | undefined;
+  const mismatch = amtMismatch(raw as Pick<BootMachine, 'status'>) && amt !== undefined;
+  const status = {
+    ...(typeof completedAt === 'string' ? { boot: { completedAt } } : {}),
+    ...(mismatch ? { amt: { suffixMatch: 'Mismatch', ...(typeof amt.provisioningState === 'string' ? { provisioningState: amt.provisioningState } : {}) } } : {}),
+  };
+  return parseWith(BootMachineSchema, raw, Object.keys(status).length === 0 ? {} : { status });
 }
 
 /** The completedAt compilePlan would read from `m`. */
@@ -63,9 +80,9 @@ export function completedAtOf(m: BootMachine): string | undefined {
   return m.status?.boot?.completedAt;
 }
 
-/** True when `a` and `b` compile to the same plan entry (name, spec, labels, completedAt). */
+/** True when `a` and `b` compile to the same plan entry (name, spec, labels, completedAt, AMT suffix verdict). */
 export function samePlanFacts(a: BootMachine, b: BootMachine): boolean {
-  return a.metadata.name === b.metadata.name && completedAtOf(a) === completedAtOf(b)
+  return a.metadata.name === b.metadata.name && completedAtOf(a) === completedAtOf(b) && amtMismatch(a) === amtMismatch(b)
     && isDeepStrictEqual(a.spec, b.spec) && isDeepStrictEqual(a.metadata.labels ?? {}, b.metadata.labels ?? {});
 }
 

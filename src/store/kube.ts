@@ -15,6 +15,7 @@ import type { BootMachine } from '../api/v1alpha1/bootmachine.ts';
 import type { BootNetwork } from '../api/v1alpha1/bootnetwork.ts';
 import type { BootProfile } from '../api/v1alpha1/bootprofile.ts';
 import type { MachineClass } from '../api/v1alpha1/machineclass.ts';
+import type { AmtNetworkPolicy } from '../api/v1alpha1/amtnetworkpolicy.ts';
 import type { DiscoveryVerdict } from '../boot/discovery.ts';
 import type { Lease } from '../boot/leases.ts';
 import { compilePlan } from '../boot/plan.ts';
@@ -29,7 +30,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { KubeStoreApi, KubeStoreSources, RawObject } from './kube-api.ts';
 import { PlanDigester } from './kube-digest.ts';
 import { DISCOVERED_LABEL, Discoveries, discoveredMachine } from './kube-discovery.ts';
-import { completedAtOf, parseClass, parseMachine, parseNetwork, parseProfile, resourceVersionAtLeast, samePlanFacts, withCompletedAt } from './kube-plan.ts';
+import { completedAtOf, parseAmtPolicy, parseClass, parseMachine, parseNetwork, parseProfile, resourceVersionAtLeast, samePlanFacts, withCompletedAt } from './kube-plan.ts';
 import type { Parsed } from './kube-plan.ts';
 import { AgentReporter, servedGeneration } from './kube-report.ts';
 import { StatusWriter } from './kube-status.ts';
@@ -96,6 +97,9 @@ export class KubeStore implements BootStore {
   readonly #profiles = new Map<string, BootProfile>();
   readonly #classes = new Map<string, MachineClass>();
   readonly #machines = new Map<string, BootMachine>();
+  /** AmtNetworkPolicies for short leases; not part of the startup sync (see KubeStoreSources.amtPolicies). */
+  readonly #policyInformer: Informer<RawObject> | undefined;
+  readonly #amtPolicies = new Map<string, AmtNetworkPolicy>();
   readonly #discoveries: Discoveries;
   /** What this agent last wrote per machine, until the cache shows that resourceVersion. */
   readonly #confirmed = new Map<string, { readonly boot: BootStatus; readonly resourceVersion: string }>();
@@ -143,6 +147,11 @@ export class KubeStore implements BootStore {
     this.#watch(this.#informers.profiles, (key) => this.#onParsed(key, this.#informers.profiles, this.#profiles, parseProfile, 'BootProfile'));
     this.#watch(this.#informers.classes, (key) => this.#onParsed(key, this.#informers.classes, this.#classes, parseClass, 'MachineClass'));
     this.#watch(this.#informers.machines, (key) => this.#onMachine(key));
+    this.#policyInformer = deps.sources.amtPolicies === undefined ? undefined : new Informer(deps.sources.amtPolicies, informerOptions);
+    if (this.#policyInformer !== undefined) {
+      const policies = this.#policyInformer;
+      this.#watch(policies, (key) => this.#onParsed(key, policies, this.#amtPolicies, parseAmtPolicy, 'AmtNetworkPolicy'));
+    }
     this.#status = new StatusWriter({
       ...options.status, clock: this.#clock, log: this.#log,
       write: (name, boot) => this.#writeStatus(name, boot),
@@ -179,6 +188,7 @@ export class KubeStore implements BootStore {
   async #start(signal: AbortSignal | undefined): Promise<void> {
     const all = Object.values(this.#informers);
     for (const informer of all) informer.start();
+    this.#policyInformer?.start();
     const aborted = new Promise<false>((resolve) => {
       if (signal?.aborted === true) resolve(false);
       signal?.addEventListener('abort', () => resolve(false), { once: true });
@@ -304,7 +314,7 @@ export class KubeStore implements BootStore {
     for (const m of this.#machines.values()) machines.push(local ? this.#withLocalCompletion(m) : m);
     for (const m of this.#discoveries.overlay()) machines.push(m);
     const current = this.#plan === undefined ? undefined : this.planDigest();
-    const candidate = compilePlan({ network, profiles: [...this.#profiles.values()], classes: [...this.#classes.values()], machines }, this.#generation + 1);
+    const candidate = compilePlan({ network, profiles: [...this.#profiles.values()], classes: [...this.#classes.values()], machines, amtPolicies: [...this.#amtPolicies.values()] }, this.#generation + 1);
     const digest = this.#digester.digest(candidate);
     if (digest !== current) {
       this.#generation++;
@@ -455,6 +465,6 @@ export class KubeStore implements BootStore {
 
   async #shutdownInformers(): Promise<void> {
     this.#stop.abort();
-    await Promise.all(Object.values(this.#informers).map((i) => i.stop()));
+    await Promise.all([...Object.values(this.#informers), ...(this.#policyInformer === undefined ? [] : [this.#policyInformer])].map((i) => i.stop()));
   }
 }

@@ -13,7 +13,12 @@ export interface BootStore {
   plan(): BootPlan;
   /** Calls `listener` with each new plan; returns an unsubscribe function. */
   onPlan(listener: (plan: BootPlan) => void): () => void;
-  /** Records an observation. Writes are coalesced: at most one per machine per second. */
+  /**
+   * Records an observation: a boot event, AMT facts (status.boot.amt), or
+   * both. Writes are coalesced: at most one per machine per second, and an
+   * observation that changes nothing (a first-seen time already recorded,
+   * a repeated lease) writes nothing. MACs without a BootMachine are dropped.
+   */
   report(observation: BootObservation): void;
   /**
    * Creates a BootMachine for an unknown MAC seen on the network, subject to

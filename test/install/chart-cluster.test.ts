@@ -116,10 +116,10 @@ test('the agent ServiceAccount cannot read Secrets but can report boots (imperso
   assert.equal(await canI(AGENT, 'patch', 'bootmachines', NAMESPACE, 'status'), true);
   assert.equal(await canI(AGENT, 'patch', 'bootnetworks', NAMESPACE, 'status'), true);
   assert.equal(await canI(AGENT, 'create', 'bootmachines', NAMESPACE), true);
-  for (const kind of ['bootnetworks', 'bootprofiles', 'machineclasses', 'bootmachines']) assert.equal(await canI(AGENT, 'watch', kind, NAMESPACE), true, kind);
+  for (const kind of ['bootnetworks', 'bootprofiles', 'machineclasses', 'bootmachines', 'amtnetworkpolicies']) assert.equal(await canI(AGENT, 'watch', kind, NAMESPACE), true, kind);
   assert.equal(await canI(AGENT, 'patch', 'bootmachines', NAMESPACE), false, 'agents must not edit a machine spec');
   assert.equal(await canI(AGENT, 'delete', 'bootmachines', NAMESPACE), false);
-  assert.equal(await canI(AGENT, 'list', 'amtnetworkpolicies', NAMESPACE), false);
+  assert.equal(await canI(AGENT, 'patch', 'amtnetworkpolicies', NAMESPACE, 'status'), false, 'AMT policy status is the controller\'s');
   assert.equal(await canI(AGENT, 'list', 'bootmachines', 'default'), false, 'no RoleBinding in default');
 
   // The real requests an agent makes: create a discovered machine, then write its status.boot.

@@ -114,7 +114,7 @@ describe('defaults', () => {
   test('agents may read their configuration, create BootMachines and patch status, and nothing else', () => {
     const role = only(manifests, 'ClusterRole', 'netboot-operator-agent') as Json;
     assert.deepEqual(role['rules'], [
-      { apiGroups: ['netboot.dev'], resources: ['bootnetworks', 'bootprofiles', 'machineclasses', 'bootmachines'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['netboot.dev'], resources: ['bootnetworks', 'bootprofiles', 'machineclasses', 'bootmachines', 'amtnetworkpolicies'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: ['netboot.dev'], resources: ['bootmachines'], verbs: ['create'] },
       { apiGroups: ['netboot.dev'], resources: ['bootmachines/status'], verbs: ['patch'] },
       { apiGroups: ['netboot.dev'], resources: ['bootnetworks/status'], verbs: ['patch'] },

@@ -7,6 +7,7 @@
 import { formatMac, hex } from './bytes.ts';
 import { BROADCAST_FLAG, HTYPE_ETHERNET, type DhcpPacket } from './packet.ts';
 import { OptionCode, getOption } from './options.ts';
+import type { ClientFqdn } from './client-codecs.ts';
 import { decodePxeVendorOptions, type PxeVendorOptions } from './pxe.ts';
 
 /** Option 53 (MessageType.Discover, ...), undefined for plain BOOTP. */
@@ -94,4 +95,28 @@ export function pxeVendorOptions(p: DhcpPacket): PxeVendorOptions | undefined {
 /** True when the client set the broadcast flag and so cannot take a unicast reply yet. */
 export function wantsBroadcast(p: DhcpPacket): boolean {
   return (p.flags & BROADCAST_FLAG) !== 0;
+}
+
+/** Option 15 (RFC 2132 §3.17) as sent, trailing NULs dropped; undefined when absent. */
+export function domainName(p: DhcpPacket): string | undefined {
+  return getOption(p.options, OptionCode.DomainName);
+}
+
+/** Option 81 (RFC 4702): flags, the two RCODE bytes and the name; undefined when absent. */
+export function clientFqdn(p: DhcpPacket): ClientFqdn | undefined {
+  return getOption(p.options, OptionCode.ClientFqdn);
+}
+
+/**
+ * The domain part of the name in option 81 (RFC 4702 §2.1): everything after
+ * the first label, lower-case, without the root dot. Undefined when the
+ * option is absent or carries only a host label (a "partial" name, which
+ * leaves the domain to the server).
+ */
+export function clientFqdnDomain(p: DhcpPacket): string | undefined {
+  const name = clientFqdn(p)?.name.replace(/\.$/, '').toLowerCase();
+  const dot = name?.indexOf('.') ?? -1;
+  if (name === undefined || dot < 0) return undefined;
+  const domain = name.slice(dot + 1);
+  return domain === '' ? undefined : domain;
 }

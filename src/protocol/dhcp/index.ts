@@ -60,7 +60,10 @@ export type { PxeBootItem, PxeBootServer, PxeMenuItem, PxeMenuPrompt, PxeVendorO
 export { DiscoveryControl, decodePxeVendorOptions, encodePxeVendorOptions } from './pxe.ts';
 export {
   clientArchs,
+  clientFqdn,
+  clientFqdnDomain,
   clientGuid,
+  domainName,
   ethernetMac,
   formatGuid,
   macString,
