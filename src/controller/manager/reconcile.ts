@@ -1,0 +1,171 @@
+/**
+ * One reconciler per kind, each the same three steps (STYLE principle 3):
+ * gather from the caches by key, evaluate with the pure functions in
+ * ../evaluate/, apply with server-side apply (the DaemonSet, then the
+ * status; both skipped when nothing changed). Events are recorded only
+ * after the status write, so a failed write that is retried does not
+ * report its events twice.
+ */
+import type { V1DaemonSet } from '@kubernetes/client-node';
+import { compilePlan } from '../../boot/plan.ts';
+import { planDigest } from '../../boot/plan-digest.ts';
+import type { Applier, AppliedObject } from '../../kube/apply.ts';
+import type { ApplyableObject, ObjectApplier } from '../../kube/apply-object.ts';
+import type { Clock } from '../../kube/clock.ts';
+import { splitKey } from '../../kube/informer.ts';
+import type { ReconcileResult, Reconciler } from '../../kube/queue.ts';
+import { agentDaemonSetName } from '../daemonset.ts';
+import type { AgentPodOptions } from '../daemonset.ts';
+import { evaluateAmtPolicy } from '../evaluate/amtpolicy.ts';
+import { evaluateClass } from '../evaluate/class.ts';
+import { evaluateMachine } from '../evaluate/machine.ts';
+import { evaluateNetwork } from '../evaluate/network.ts';
+import { evaluateProfile } from '../evaluate/profile.ts';
+import type { EventSpec } from '../evaluate/types.ts';
+import type { EventRecorder } from '../events.ts';
+import type { CachedKinds, ControllerCaches } from './caches.ts';
+import type { QueueKind } from './fanout.ts';
+
+/** The label discovery puts on the BootMachines it creates. */
+export const DISCOVERED_LABEL = 'netboot.dev/discovered';
+/** The agent counter (in status.agentReports[].counters) of unknown MACs discovery did not record. */
+export const DISCOVERY_CAPPED_COUNTER = 'discoveryCapped';
+
+/** What the reconcilers read and write through. */
+export interface ReconcileContext {
+  readonly caches: ControllerCaches;
+  /** Status (and netboot.dev object) applies, behind the write gate. */
+  readonly applier: Applier;
+  /** DaemonSet applies, behind the write gate. */
+  readonly objects: ObjectApplier;
+  readonly events: EventRecorder;
+  readonly agent: AgentPodOptions;
+  readonly clock: Clock;
+}
+
+type Obj = CachedKinds[QueueKind];
+
+function names(ctx: ReconcileContext, kind: QueueKind, namespace: string): Set<string> {
+  const out = new Set<string>();
+  for (const key of ctx.caches.keysIn(kind, namespace)) out.add(splitKey(key).name);
+  return out;
+}
+
+function record(ctx: ReconcileContext, obj: Obj, events: readonly EventSpec[]): void {
+  for (const e of events) ctx.events.record(obj, e);
+}
+
+async function writeStatus(ctx: ReconcileContext, obj: Obj, status: object, events: readonly EventSpec[]): Promise<void> {
+  await ctx.applier.applyStatus(obj as unknown as AppliedObject, status as Record<string, unknown>);
+  record(ctx, obj, events);
+}
+
+/** The sum of one counter over the agents' reports, or undefined when no agent reports it. */
+function agentCounter(network: CachedKinds['BootNetwork'], counter: string): number | undefined {
+  let sum: number | undefined;
+  for (const r of network.status?.agentReports ?? []) {
+    const v = r.counters?.[counter];
+    if (v !== undefined) sum = (sum ?? 0) + v;
+  }
+  return sum;
+}
+
+/** BootNetwork: compile the plan from the caches, digest it, apply the DaemonSet and the status. */
+export async function reconcileNetwork(ctx: ReconcileContext, key: string): Promise<ReconcileResult> {
+  const network = ctx.caches.object('BootNetwork', key);
+  if (network === undefined) return; // deleted: the DaemonSet goes with it (owner reference)
+  const namespace = network.metadata.namespace ?? 'default';
+  const name = network.metadata.name;
+  const machines = ctx.caches.listIn('BootMachine', namespace);
+  const plan = compilePlan({ network, profiles: ctx.caches.listIn('BootProfile', namespace), classes: ctx.caches.listIn('MachineClass', namespace), machines, amtPolicies: ctx.caches.listIn('AmtNetworkPolicy', namespace) }, 0);
+  let discovered = 0;
+  for (const m of machines) if (m.metadata.labels?.[DISCOVERED_LABEL] === 'true' && m.spec.network === name) discovered++;
+  const daemonSet = ctx.caches.object('DaemonSet', `${namespace}/${agentDaemonSetName(name)}`);
+  const capped = agentCounter(network, DISCOVERY_CAPPED_COUNTER);
+  const result = evaluateNetwork({
+    network,
+    ...(daemonSet === undefined ? {} : { daemonSet: daemonSet as unknown as V1DaemonSet }),
+    planDigest: planDigest(plan),
+    profiles: names(ctx, 'BootProfile', namespace),
+    discovered,
+    ...(capped === undefined ? {} : { discoveryCapped: capped }),
+    agent: ctx.agent,
+    now: new Date(ctx.clock.now()),
+  });
+  await ctx.objects.apply(result.daemonSet as unknown as ApplyableObject, daemonSet);
+  await writeStatus(ctx, network, result.status, result.events);
+}
+
+/** BootMachine: resolve class and profile against the network's classes; requeue when a boot could stall. */
+export async function reconcileMachine(ctx: ReconcileContext, key: string): Promise<ReconcileResult> {
+  const machine = ctx.caches.object('BootMachine', key);
+  if (machine === undefined) return;
+  const namespace = machine.metadata.namespace ?? 'default';
+  let network: CachedKinds['BootNetwork'] | undefined;
+  if (machine.spec.network !== undefined) {
+    network = ctx.caches.object('BootNetwork', `${namespace}/${machine.spec.network}`);
+  } else {
+    const networks = ctx.caches.keysIn('BootNetwork', namespace);
+    if (networks.size === 1) network = ctx.caches.object('BootNetwork', networks.values().next().value as string);
+  }
+  const now = ctx.clock.now();
+  const result = evaluateMachine({
+    machine,
+    ...(network === undefined ? {} : { network }),
+    classes: ctx.caches.listIn('MachineClass', namespace),
+    profiles: names(ctx, 'BootProfile', namespace),
+    now: new Date(now),
+  });
+  await writeStatus(ctx, machine, result.status, result.events);
+  // A second's slack, so the recheck lands after the stall deadline rather than just before it.
+  if (result.recheckAt !== undefined) return { requeueAfterMs: Math.max(1000, result.recheckAt.getTime() - now + 1000) };
+}
+
+/** MachineClass: matched machines, and whether its profile and AMT policy exist. */
+export async function reconcileClass(ctx: ReconcileContext, key: string): Promise<ReconcileResult> {
+  const machineClass = ctx.caches.object('MachineClass', key);
+  if (machineClass === undefined) return;
+  const namespace = machineClass.metadata.namespace ?? 'default';
+  const result = evaluateClass({
+    machineClass,
+    // Only the machines that name it: what it counts, without walking 10,000 others.
+    machines: ctx.caches.machinesWith('machineClass', namespace, machineClass.metadata.name),
+    profiles: names(ctx, 'BootProfile', namespace),
+    amtPolicies: names(ctx, 'AmtNetworkPolicy', namespace),
+    now: new Date(ctx.clock.now()),
+  });
+  await writeStatus(ctx, machineClass, result.status, result.events);
+}
+
+/** BootProfile: the machines booting it, and whether its template renders. */
+export async function reconcileProfile(ctx: ReconcileContext, key: string): Promise<ReconcileResult> {
+  const profile = ctx.caches.object('BootProfile', key);
+  if (profile === undefined) return;
+  const namespace = profile.metadata.namespace ?? 'default';
+  const result = evaluateProfile({ profile, machines: ctx.caches.machinesWith('profile', namespace, profile.metadata.name), now: new Date(ctx.clock.now()) });
+  await writeStatus(ctx, profile, result.status, result.events);
+}
+
+/** AmtNetworkPolicy: whether the spec is a valid combination. */
+export async function reconcileAmtPolicy(ctx: ReconcileContext, key: string): Promise<ReconcileResult> {
+  const policy = ctx.caches.object('AmtNetworkPolicy', key);
+  if (policy === undefined) return;
+  const namespace = policy.metadata.namespace ?? 'default';
+  // The machines under this policy: those of the classes that name it.
+  const machines = ctx.caches.listIn('MachineClass', namespace)
+    .filter((c) => c.spec.amtPolicy === policy.metadata.name)
+    .flatMap((c) => ctx.caches.machinesWith('machineClass', namespace, c.metadata.name));
+  const result = evaluateAmtPolicy({ policy, machines, now: new Date(ctx.clock.now()) });
+  await writeStatus(ctx, policy, result.status, result.events);
+}
+
+/** The reconciler of each queue. */
+export function reconcilers(ctx: ReconcileContext): Record<QueueKind, Reconciler> {
+  return {
+    BootNetwork: (key) => reconcileNetwork(ctx, key),
+    BootMachine: (key) => reconcileMachine(ctx, key),
+    MachineClass: (key) => reconcileClass(ctx, key),
+    BootProfile: (key) => reconcileProfile(ctx, key),
+    AmtNetworkPolicy: (key) => reconcileAmtPolicy(ctx, key),
+  };
+}
