@@ -1,0 +1,219 @@
+/**
+ * The controller benchmark's result: its shape (also the JSON file run.ts
+ * and people read), the targets of issue 4 checked against it, and the
+ * table printed to the terminal and written to the "## Controller" section
+ * of docs/benchmarks.md.
+ */
+import { DISTURBED_CORES, fmt, markdown } from './report.ts';
+import type { Machine } from './report.ts';
+import type { DeliveryResult } from './kube-agent.ts';
+import { describeCounts } from './kube-metrics.ts';
+
+export const TARGETS = { rssMiB: 300, syncS: 30, idleWritesPerMin: 0, reresolveS: 60, deliveryS: 2, objectBytes: 1024 * 1024 } as const;
+
+export interface Settings {
+  readonly machines: number;
+  readonly classes: number;
+  readonly perGroup: number;
+  readonly profiles: number;
+  readonly defaultClass: string;
+  readonly concurrency: number;
+  readonly idleS: number;
+  readonly changes: number;
+  readonly leaderElect: boolean;
+}
+
+/** Other work on the machine during one phase (see CpuWindow). */
+export interface Load { readonly phase: string; readonly seconds: number; readonly foreignCores: number; readonly busyCores: number }
+
+export interface SyncResult {
+  /** From the controller's start until the benchmark's watch saw every machine resolved. */
+  readonly watchS: number;
+  readonly done: boolean;
+  readonly pending: number;
+  readonly controllerSignal: string;
+  /** From the start until the controller's "initial reconcile done" line arrived. */
+  readonly controllerS: number;
+  /** The controller's own figures: leadership to queues drained, start to caches listed. */
+  readonly controllerOwnReconcileS: number;
+  readonly controllerCacheSyncS: number;
+  readonly controllerCpuS: number;
+  /** Mean reconcile time per kind (ms), from the controller's histogram. */
+  readonly meanReconcileMs: Record<string, number>;
+  readonly writes: number;
+  readonly writesByKey: Record<string, number>;
+  readonly leaseWrites: number;
+  readonly peakWritesPerS: number;
+  readonly peakWatchEventsPerS: number;
+}
+
+export interface IdleResult {
+  readonly seconds: number;
+  /** How long after the previous phase the writes stopped (the window starts then); NaN: they never did. */
+  readonly settleS: number;
+  readonly writesPerMin: number;
+  readonly writesByKey: Record<string, number>;
+  readonly leaseWritesPerMin: number;
+  /** Writes the API server makes itself (the kubernetes Service's endpoints), excluded from writesPerMin. */
+  readonly apiServerOwnWrites: Record<string, number>;
+  /** BootMachine MODIFIED events the watch saw in the window. */
+  readonly machineEvents: number;
+  readonly controllerCpuS: number;
+}
+
+export interface ChangeRow {
+  readonly name: string;
+  readonly machines: number;
+  readonly seconds: number;
+  readonly done: boolean;
+  readonly pending: number;
+  /** Writes the change caused, until none came for 3 s; and about when that last write was, after the change. */
+  readonly writes: number;
+  readonly writesByKey: Record<string, number>;
+  readonly quietAfterS: number;
+  readonly peakWritesPerS: number;
+}
+
+export interface ObjectSizes {
+  readonly largest: Record<string, number>;
+  readonly largestKind: string;
+  readonly largestBytes: number;
+  readonly machinesListBytes: number;
+  /** One compiled plan of the network (every class, profile and machine) as JSON: what a plan ConfigMap would hold. */
+  readonly compiledPlanBytes: number;
+}
+
+export interface Target { readonly name: string; readonly met: boolean; readonly detail: string }
+
+export interface ControllerResult {
+  readonly bench: 'controller';
+  readonly machine: Machine;
+  readonly settings: Settings;
+  clusterStartS?: number;
+  create?: { seconds: number; machineSeconds: number; machinesPerS: number };
+  initialSync?: SyncResult;
+  controllerRss?: { peakMiB: number; steadyMiB: number; lastMiB: number; samples: number };
+  idle?: IdleResult;
+  changes: ChangeRow[];
+  peakWritesPerS?: number;
+  agent?: { readyS: number; rssMiB: number; peakMiB: number };
+  delivery?: DeliveryResult;
+  /** The second idle window, controller and agent running. */
+  agentIdle?: { seconds: number; settleS: number; writesPerMin: number; writesByKey: Record<string, number>; agentRssMiB: number };
+  objects?: ObjectSizes;
+  load: Load[];
+  targets: Target[];
+  problems: string[];
+}
+
+const counts = (m: Record<string, number>) => describeCounts(new Map(Object.entries(m)));
+
+export function targetsOf(r: ControllerResult, s: Settings): Target[] {
+  const t: Target[] = [];
+  if (r.controllerRss !== undefined) {
+    t.push({ name: `controller RSS <= ${TARGETS.rssMiB} MiB`, met: r.controllerRss.peakMiB <= TARGETS.rssMiB, detail: `peak ${fmt(r.controllerRss.peakMiB, 1)} MiB, steady ${fmt(r.controllerRss.steadyMiB, 1)} MiB (mean over the idle window)` });
+  }
+  const sync = r.initialSync;
+  if (sync !== undefined) {
+    t.push({ name: `initial sync <= ${TARGETS.syncS} s`, met: sync.done && sync.watchS <= TARGETS.syncS, detail: `${sync.done ? fmt(sync.watchS, 1) : `not done after ${fmt(sync.watchS, 0)}`} s until the benchmark's watch saw all ${fmt(s.machines)} BootMachines resolved; the controller logged "initial reconcile done" at ${fmt(sync.controllerS, 1)} s` });
+  }
+  if (r.idle !== undefined) {
+    t.push({ name: 'writes per minute when idle = 0', met: r.idle.writesPerMin === 0, detail: `${fmt(r.idle.writesPerMin, 1)} writes/min to netboot resources, DaemonSets and Events over ${fmt(r.idle.seconds)} s (${describeCounts(new Map(Object.entries(r.idle.writesByKey)))}); Lease writes ${fmt(r.idle.leaseWritesPerMin, 1)}/min, ${s.leaderElect ? 'leader election renewals and' : 'leader election off, so only'} the API server's own lease` });
+  }
+  if (r.agentIdle !== undefined) {
+    t.push({ name: 'writes per minute when idle, with an agent running = 0', met: r.agentIdle.writesPerMin === 0, detail: `${fmt(r.agentIdle.writesPerMin, 1)} writes/min over ${fmt(r.agentIdle.seconds)} s (${counts(r.agentIdle.writesByKey)})` });
+  }
+  for (const row of r.changes) {
+    t.push({ name: `class change re-resolved <= ${TARGETS.reresolveS} s (${row.name})`, met: row.done && row.seconds <= TARGETS.reresolveS, detail: row.done ? `${fmt(row.seconds, 2)} s for ${fmt(row.machines)} machines, ${fmt(row.writes)} writes` : `not done after ${fmt(row.seconds)} s: ${fmt(row.pending)} of the ${fmt(row.machines)} machines pending` });
+  }
+  const d = r.delivery;
+  if (d !== undefined) {
+    const viaMetrics = Number.isFinite(d.p50.metrics);
+    const max = viaMetrics ? d.max.metrics : d.max.report;
+    t.push({ name: `a plan change reaches the agent within ${TARGETS.deliveryS} s`, met: max <= TARGETS.deliveryS, detail: `${viaMetrics ? 'the agent\'s /metrics' : 'the agent\'s report'} showed the new plan p50 ${fmt(viaMetrics ? d.p50.metrics : d.p50.report, 3)} s, max ${fmt(max, 3)} s after the write, over ${d.changes} changes` });
+  } else {
+    t.push({ name: `a plan change reaches the agent within ${TARGETS.deliveryS} s`, met: false, detail: 'not measured (see the problems)' });
+  }
+  if (r.objects !== undefined) {
+    t.push({ name: 'every object under the 1 MiB limit', met: r.objects.largestBytes < TARGETS.objectBytes, detail: `largest object ${fmt(r.objects.largestBytes)} bytes (${r.objects.largestKind}); the same plan compiled into one object would be ${fmt(r.objects.compiledPlanBytes / 2 ** 20, 2)} MiB` });
+  }
+  return t;
+}
+
+const s3 = (v: number) => `${fmt(v, 3)} s`;
+
+/** [measure, result, target] rows. */
+export function rowsOf(r: ControllerResult, s: Settings): string[][] {
+  const rows: string[][] = [];
+  if (r.create !== undefined) rows.push([`create the inventory (${fmt(s.machines)} BootMachines, ${s.classes} classes)`, `${fmt(r.create.seconds, 1)} s; BootMachines ${fmt(r.create.machinesPerS)}/s with ${s.concurrency} requests in flight`, '-']);
+  const sync = r.initialSync;
+  if (sync !== undefined) {
+    rows.push(['initial sync: every BootMachine resolved (benchmark\'s watch)', sync.done ? `${fmt(sync.watchS, 1)} s` : `NOT done after ${fmt(sync.watchS)} s (${fmt(sync.pending)} pending)`, `<= ${TARGETS.syncS} s`]);
+    rows.push(['initial sync: controller logs "initial reconcile done"', `${fmt(sync.controllerS, 1)} s (its own timer: caches listed ${fmt(sync.controllerCacheSyncS, 1)} s, queues drained ${fmt(sync.controllerOwnReconcileS, 1)} s later); controller CPU ${fmt(sync.controllerCpuS, 1)} s; mean reconcile ${Object.entries(sync.meanReconcileMs).map(([k, v]) => `${k} ${fmt(v, 1)} ms`).join(', ')}`, `<= ${TARGETS.syncS} s`]);
+    rows.push(['writes during initial sync', `${fmt(sync.writes)}: ${counts(sync.writesByKey)}`, '-']);
+    rows.push(['peak write rate during initial sync', `${fmt(sync.peakWritesPerS)}/s (API server counters, 1 s samples); ${fmt(sync.peakWatchEventsPerS)} BootMachine updates in the busiest second (watch)`, '-']);
+  }
+  if (r.controllerRss !== undefined) rows.push(['controller RSS: peak / steady', `${fmt(r.controllerRss.peakMiB, 1)} / ${fmt(r.controllerRss.steadyMiB, 1)} MiB`, `<= ${TARGETS.rssMiB} MiB`]);
+  if (r.idle !== undefined) {
+    rows.push([`writes per minute when idle (${fmt(r.idle.seconds)} s, from when writes stopped ${fmt(r.idle.settleS)} s after sync)`, `${fmt(r.idle.writesPerMin, 1)} (${counts(r.idle.writesByKey)}); BootMachine updates seen: ${fmt(r.idle.machineEvents)}; controller CPU ${fmt(r.idle.controllerCpuS, 2)} s`, '0']);
+    rows.push(['Lease writes per minute when idle', `${fmt(r.idle.leaseWritesPerMin, 1)} (${s.leaderElect ? 'leader election renewals + ' : ''}the API server's identity lease)`, 'apart']);
+  }
+  for (const c of r.changes) {
+    rows.push([`class change: ${c.name}`, c.done ? `${fmt(c.seconds, 2)} s; ${fmt(c.writes)} writes (last ~${fmt(c.quietAfterS)} s after the change), peak ${fmt(c.peakWritesPerS)}/s` : `NOT done after ${fmt(c.seconds)} s (${fmt(c.pending)} pending); ${fmt(c.writes)} writes`, `<= ${TARGETS.reresolveS} s`]);
+  }
+  if (r.peakWritesPerS !== undefined) rows.push(['peak API write rate (busiest 1 s sample, whole run)', `${fmt(r.peakWritesPerS)}/s`, '-']);
+  if (r.agent !== undefined) rows.push(['agent start to /readyz 200 (informers synced, plan compiled, listeners bound)', `${fmt(r.agent.readyS, 1)} s`, '-']);
+  const d = r.delivery;
+  if (d !== undefined) {
+    const pm = (k: keyof DeliveryResult['p50']) => `p50 ${s3(d.p50[k])}, max ${s3(d.max[k])}`;
+    rows.push([`plan change -> agent serves it (its /metrics), ${d.changes} changes`, pm('metrics'), `<= ${TARGETS.deliveryS} s`]);
+    rows.push(['plan change -> agent\'s agentReports entry has the new digest', pm('report'), '-']);
+    rows.push(['plan change -> controller publishes the new planDigest', pm('published'), '-']);
+    rows.push(['plan change -> agent reports the published planGeneration', pm('confirmed'), '-']);
+    rows.push(['iPXE script served after the last change', d.scriptCheck, '-']);
+    rows.push([`agent RSS with ${fmt(s.machines)} machines cached: ready / after the changes / peak`, `${fmt(r.agent?.rssMiB ?? NaN, 1)} / ${fmt(d.agentRssMiB, 1)} / ${fmt(d.agentPeakMiB, 1)} MiB`, '-']);
+  }
+  if (r.agentIdle !== undefined) {
+    rows.push([`writes per minute when idle, with the agent running (${fmt(r.agentIdle.seconds)} s, from when writes stopped ${fmt(r.agentIdle.settleS)} s after it started)`, `${fmt(r.agentIdle.writesPerMin, 1)} (${counts(r.agentIdle.writesByKey)}); agent RSS ${fmt(r.agentIdle.agentRssMiB, 1)} MiB`, '0']);
+  }
+  if (r.objects !== undefined) {
+    rows.push(['largest object of each kind (JSON bytes)', Object.entries(r.objects.largest).map(([k, v]) => `${k} ${fmt(v)}`).join(', '), '< 1 MiB']);
+    rows.push(['the network\'s plan compiled into one object', `${fmt(r.objects.compiledPlanBytes / 2 ** 20, 2)} MiB (the BootMachine list is ${fmt(r.objects.machinesListBytes / 2 ** 20, 1)} MiB)`, 'ConfigMap max 1 MiB']);
+  }
+  const disturbed = r.load.filter((l) => l.foreignCores >= DISTURBED_CORES);
+  rows.push(['other work on the machine', disturbed.length === 0 ? 'clean (< 0.2 cores in every phase)' : disturbed.map((l) => `${l.phase} ${l.foreignCores.toFixed(2)} cores`).join(', '), '-']);
+  return rows;
+}
+
+/** The terminal form: one "measure: result [target]" line per row. */
+export function lines(rows: readonly (readonly string[])[]): string {
+  return rows.map(([m, v, t]) => `${m}: ${v}${t === '-' || t === undefined ? '' : `   [target ${t}]`}`).join('\n');
+}
+
+export function docSection(info: Machine, r: ControllerResult, s: Settings): string {
+  return [
+    '## Controller',
+    '',
+    `Produced by \`npm run bench:controller\` (\`node scripts/bench/controller.ts\`) on ${info.date.slice(0, 10)}: ${info.cpus} CPUs (nproc; ${info.cpuModel}), ${info.memoryGiB} GiB RAM,`,
+    `Linux ${info.kernel}, Node ${info.node}; commit ${info.commit}. etcd 3.6 and kube-apiserver 1.34 (test/support/cluster.ts: loopback, etcd without fsync)`,
+    'share the CPUs with the controller, the agent and the benchmark itself; the last row says how much other work ran meanwhile.',
+    '',
+    `Inventory in one namespace: 1 BootNetwork (mode proxy, loopback, unprivileged ports), ${s.profiles} BootProfiles, ${s.classes} MachineClasses, ${fmt(s.machines)} BootMachines.`,
+    `Class *i* (1-${s.classes - 1}) selects the MAC prefix 02:00:*ii* (${fmt(s.perGroup)} machines each; every fifth class also a rack label); \`${s.defaultClass}\` is the default`,
+    `class and catches group 0. Created with ${s.concurrency} concurrent keep-alive requests; then \`netboot controller --leader-elect=${s.leaderElect}\` starts cold.`,
+    '*Every BootMachine resolved*: the benchmark\'s own watch saw status.observedGeneration == metadata.generation and the machineClass and',
+    'profile that `resolveClass` (src/boot/match.ts) gives for the classes as last written. *Writes*: `apiserver_request_total`',
+    '(POST/PUT/PATCH/APPLY/DELETE) by resource; the benchmark writes nothing during a measurement except the one MachineClass of a change;',
+    'Lease writes are counted apart. *Peak write rate*: the busiest interval between two 1 s samples of those counters. RSS: VmRSS every',
+    `200 ms (peak includes VmHWM); *steady* = mean over the ${s.idleS} s idle window. *Plan delivery*: one \`netboot agent\` process, which reads`,
+    'the resources through informers and compiles the plan itself; each change flips one class\'s profile, and is timed from the API server',
+    'acknowledging the write to the agent\'s /metrics showing the new plan digest (polled every 20 ms), to the agent\'s own agentReports',
+    'entry, and to the controller\'s status.planDigest (both by watch). Before the changes, a second idle window runs with the agent too.',
+    '',
+    markdown(['measure', 'result', 'target'], rowsOf(r, s)),
+    '',
+    ...r.targets.map((t) => `- Target ${t.name}: **${t.met ? 'met' : 'NOT met'}** — ${t.detail}.`),
+    ...r.problems.map((p) => `- Problem: ${p.split('\n')[0]}`),
+    '',
+  ].join('\n');
+}
