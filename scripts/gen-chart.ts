@@ -111,9 +111,11 @@ export function installYaml(root: string, generated: ReadonlyMap<string, string>
       if (path.startsWith(`${CHART_DIR}/`)) writeFileSync(join(chart, path.slice(CHART_DIR.length + 1)), content);
     }
     const rendered = helmTemplate(chart, { release: 'netboot-operator', namespace: INSTALL_NAMESPACE });
+    // The bundle's agents run in this namespace (host network, a hostPath for
+    // DHCP leases), so Pod Security admission must let privileged pods in.
     const namespace = stringify({
       apiVersion: 'v1', kind: 'Namespace',
-      metadata: { name: INSTALL_NAMESPACE, labels: { 'app.kubernetes.io/part-of': 'netboot-operator' } },
+      metadata: { name: INSTALL_NAMESPACE, labels: { 'app.kubernetes.io/part-of': 'netboot-operator', 'pod-security.kubernetes.io/enforce': 'privileged' } },
     });
     return [
       '# Generated from charts/netboot-operator by `npm run generate` (helm template, default values). Do not edit.',
