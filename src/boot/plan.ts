@@ -76,9 +76,13 @@ export function compilePlan(sources: PlanSources, generation: number): BootPlan 
     .filter((c) => c.spec.networks === undefined || c.spec.networks.length === 0 || c.spec.networks.includes(networkName))
     .map((c) => ({ name: c.metadata.name, spec: c.spec }));
   const machines = new Map<string, PlanMachine>();
+  // completedAt matters only to "once" boots (decideScript). Carrying it for
+  // every machine would change the plan's digest on every finished boot, and
+  // each change costs a plan generation and a report write per agent.
+  const anyOnceProfile = sources.profiles.some((p) => p.spec.bootPolicy === 'once');
   for (const m of sources.machines) {
     if (m.spec.network !== undefined && m.spec.network !== networkName) continue;
-    const completedAt = m.status?.boot?.completedAt;
+    const completedAt = anyOnceProfile || m.spec.netboot === 'once' ? m.status?.boot?.completedAt : undefined;
     machines.set(m.spec.mac, {
       name: m.metadata.name, spec: m.spec, labels: m.metadata.labels ?? {},
       ...(completedAt === undefined ? {} : { completedAt }),

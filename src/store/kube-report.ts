@@ -108,7 +108,7 @@ export class AgentReporter {
       this.writes++;
     } catch (err) {
       const e = kubeError(Errors.AgentReportWriteFailed, 'removing this agent\'s entry from BootNetwork status.agentReports', err);
-      this.#opts.log.warn({ code: Errors.AgentReportWriteFailed.code, cause: e.code }, `${e.message}; the controller drops entries of agents that are gone`);
+      this.#opts.log.warn({ code: Errors.AgentReportWriteFailed.code, cause: e.code }, `${e.message}; the stale entry stays in status.agentReports (and counts in PlanServed) until an agent on this node reports again`);
     }
   }
 

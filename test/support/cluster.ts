@@ -93,8 +93,24 @@ async function stopChild(child: ChildProcess | undefined): Promise<void> {
   clearTimeout(timer);
 }
 
-const live = new Set<TestCluster>();
-process.once('exit', () => { for (const c of live) void c.stop(); });
+/**
+ * Clusters not stopped yet. An 'exit' handler cannot await stop(), so at exit
+ * their etcd and kube-apiserver are killed synchronously (SIGKILL; neither is
+ * spawned detached, so the pid is the whole process) and their directory removed.
+ */
+const live = new Map<TestCluster, { readonly children: () => readonly ChildProcess[]; readonly dir: string }>();
+function killLive(): void {
+  for (const { children, dir } of live.values()) {
+    for (const child of children()) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    try { rmSync(dir, { recursive: true, force: true }); } catch { /* best effort at exit */ }
+  }
+  live.clear();
+}
+process.once('exit', killLive);
+// A signal's default action ends the process without 'exit' handlers: exit instead, so they run.
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+  process.once(signal, () => process.exit(code));
+}
 
 /** Starts etcd and kube-apiserver; resolves once /readyz answers 200. */
 export async function startCluster(): Promise<TestCluster> {
@@ -135,6 +151,8 @@ export async function startCluster(): Promise<TestCluster> {
     const child = execFile(join(binDir, 'kubectl'), [`--kubeconfig=${kubeconfig}`, ...args], { maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       res({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr });
     });
+    // kubectl get never reads stdin and may exit before the write: EPIPE then, not a failure (the exit code says).
+    child.stdin?.on('error', () => {});
     child.stdin?.end(input ?? '');
   });
 
@@ -153,13 +171,13 @@ export async function startCluster(): Promise<TestCluster> {
     async stop() {
       if (stopped) return;
       stopped = true;
-      live.delete(cluster);
       await stopChild(api.child);
       await stopChild(etcd.child);
       rmSync(dir, { recursive: true, force: true });
+      live.delete(cluster);
     },
   };
-  live.add(cluster);
+  live.set(cluster, { children: () => [api.child, etcd.child], dir });
   try {
     await waitFor('kube-apiserver', () => readyz(server, token), api.child, () => `${api.log()}\n--- etcd ---\n${etcd.log()}`, 90_000);
   } catch (err) {

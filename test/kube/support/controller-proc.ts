@@ -67,6 +67,11 @@ export async function startController(options: StartOptions): Promise<Controller
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NETBOOT_LOG_LEVEL: 'info', ...options.env },
   });
+  // A test process that dies (or is interrupted) must not leave a controller
+  // retrying against a dead apiserver: kill it synchronously on exit.
+  const killOnExit = () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); };
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
   const name = options.name ?? 'controller';
   const lines: LogLine[] = [];
   let raw = '';

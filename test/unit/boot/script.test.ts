@@ -34,3 +34,13 @@ test('deny, unknown machines the network does not boot, and broken templates are
   const broken = decideScript(planFrom(labYaml('proxy').replace('{{ mac }}', '{{ labels.rack }}')), req);
   assert.deepEqual(broken, { kind: 'refuse', status: 500, reason: 'BootProfile "hello": template field {{ labels.rack }} has no value for 52:54:00:12:34:56' });
 });
+
+test('a finished boot changes the plan digest only where "once" needs it', async () => {
+  const { planDigest } = await import('../../../src/boot/plan-digest.ts');
+  const done = 'status: {boot: {completedAt: "2026-11-23T10:00:00Z"}}';
+  // Every boot sets completedAt; with no "once" anywhere it must not churn plan generations.
+  assert.equal(planDigest(planFrom(labYaml('proxy', machine('netboot: allow', done)))), planDigest(planFrom(labYaml('proxy', machine('netboot: allow')))));
+  assert.notEqual(planDigest(planFrom(labYaml('proxy', machine('netboot: once', done)))), planDigest(planFrom(labYaml('proxy', machine('netboot: once')))));
+  const onceProfile = (yaml: string) => yaml.replace('  ipxe: {script:', '  bootPolicy: once\n  ipxe: {script:');
+  assert.notEqual(planDigest(planFrom(onceProfile(labYaml('proxy', machine('netboot: allow', done))))), planDigest(planFrom(onceProfile(labYaml('proxy', machine('netboot: allow'))))));
+});

@@ -359,7 +359,9 @@ test('plan: a class change recompiles after the debounce with a new digest; stat
 });
 
 test('a completed boot counts in the plan at once, before its status is written', async () => {
-  const { clock, store, api } = await setup({ machines: 1 });
+  const { clock, ns, store, api } = await setup({ machines: 1 });
+  ns.put('bootprofiles', 'hello', { bootPolicy: 'once', ipxe: { script: '#!ipxe\necho hello\n' } });
+  await clock.advance(200);
   store.report(obs(macOf(0), 'ScriptFetched', 3, { phase: 'ScriptServed', completes: true }));
   await clock.advance(100);
   assert.equal(api.statusWrites.length, 0);
