@@ -1,25 +1,21 @@
 /**
  * The `netboot` command: the composition root. Only code under src/cli/
  * chooses implementations (stores, clocks, sockets) and reads argv.
+ *
+ * Each command's module is imported only when it runs: the cluster commands
+ * pull in @kubernetes/client-node, which would add ~55 MiB of resident
+ * memory to a standalone `netboot serve` that never talks to an API server.
  */
-import { runAgent } from './agent.ts';
-import { runController } from './controller.ts';
-import { runCrds } from './crds.ts';
-import { runServe } from './serve.ts';
-import { runStatus } from './status.ts';
-import { runValidate } from './validate.ts';
-import { runVersion } from './version.ts';
-
 type Command = { readonly summary: string; readonly run: (args: string[]) => number | Promise<number> };
 
 const commands: Record<string, Command> = {
-  agent: { summary: 'run a boot agent in a cluster: agent --network NAME --namespace NS --node NODE [--state DIR]', run: (args) => runAgent(args) },
-  controller: { summary: 'run the controller: controller [--namespace NS] [--leader-elect=false] [--metrics-address ADDR]', run: (args) => runController(args) },
-  crds: { summary: 'print the CustomResourceDefinitions (kubectl apply --server-side -f -)', run: () => runCrds() },
-  serve: { summary: 'run a boot agent standalone from YAML: serve -f DIR [--interface IF] [--dry-run]', run: (args) => runServe(args) },
-  status: { summary: 'show the machines a standalone agent has seen: status [--state DIR]', run: (args) => runStatus(args) },
-  validate: { summary: 'validate resource YAML files the way the API server would: validate -f FILE|DIR ...', run: (args) => runValidate(args) },
-  version: { summary: 'print the version', run: () => runVersion() },
+  agent: { summary: 'run a boot agent in a cluster: agent --network NAME --namespace NS --node NODE [--state DIR]', run: async (args) => (await import('./agent.ts')).runAgent(args) },
+  controller: { summary: 'run the controller: controller [--namespace NS] [--leader-elect=false] [--metrics-address ADDR]', run: async (args) => (await import('./controller.ts')).runController(args) },
+  crds: { summary: 'print the CustomResourceDefinitions (kubectl apply --server-side -f -)', run: async () => (await import('./crds.ts')).runCrds() },
+  serve: { summary: 'run a boot agent standalone from YAML: serve -f DIR [--interface IF] [--dry-run]', run: async (args) => (await import('./serve.ts')).runServe(args) },
+  status: { summary: 'show the machines a standalone agent has seen: status [--state DIR]', run: async (args) => (await import('./status.ts')).runStatus(args) },
+  validate: { summary: 'validate resource YAML files the way the API server would: validate -f FILE|DIR ...', run: async (args) => (await import('./validate.ts')).runValidate(args) },
+  version: { summary: 'print the version', run: async () => (await import('./version.ts')).runVersion() },
 };
 
 function usage(): string {
