@@ -62,6 +62,7 @@ export const Errors = {
   AmtSiteListenFailed: { code: 'NB5020', summary: 'The passive listener for the site DHCP server\'s replies (UDP 68, proxy modes) could not bind, so option 15 from the site server is not recorded.' },
   AmtSiteReplyIgnored: { code: 'NB5021', summary: 'A DHCP reply overheard on UDP 68 was not a site DHCP server\'s lease for this network and was ignored.' },
   AmtHelloUnmatched: { code: 'NB5022', summary: 'An AMT Hello matched no BootMachine by source address or UUID and was not recorded.' },
+  AmtCertificateSecretMissing: { code: 'NB5023', summary: 'A Secret or key named by an AmtNetworkPolicy\'s certificate does not exist, or the controller is not allowed to read it.' },
 
   ToolMissing: { code: 'NB9001', summary: 'A required external tool is not installed.' },
   TestClusterFailed: { code: 'NB9002', summary: 'The test kube-apiserver or etcd did not become ready.' },

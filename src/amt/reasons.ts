@@ -14,7 +14,7 @@ export const AmtConditionType = {
   DnsSuffixMatched: 'AmtDnsSuffixMatched',
   /** AMT's provisioning interface is open now, so a corrected DHCP option 15 reaches it on the next lease renewal. */
   ProvisioningWindowOpen: 'AmtProvisioningWindowOpen',
-  /** The provisioning certificate passes Intel's checks and its root is one the machine trusts (where the machine reported its hashes). */
+  /** The provisioning certificate passes Intel's checks and its root is one the machine trusts (where the machine reported its hashes). AmtNetworkPolicy carries it too, without the machine's hashes. */
   CertificateTrusted: 'AmtCertificateTrusted',
 } as const;
 export type AmtConditionTypeName = (typeof AmtConditionType)[keyof typeof AmtConditionType];
@@ -57,8 +57,10 @@ export const AmtReason = {
   CertificateTrusted: 'CertificateTrusted',
   /** AmtCertificateTrusted=Unknown: the policy names no certificate, or it was not read yet. */
   NoCertificate: 'NoCertificate',
-  /** AmtCertificateTrusted=False: the Secret holds no parseable certificate. */
+  /** AmtCertificateTrusted=False: the Secret holds no parseable certificate, or the PFX password from the Secret does not open the PFX. */
   CertificateUnreadable: 'CertificateUnreadable',
+  /** AmtCertificateTrusted=False: the Secret or key the policy's certificate names does not exist, or the controller may not read it. */
+  SecretNotFound: 'SecretNotFound',
   /** AmtCertificateTrusted=False: a certificate of the chain is past its notAfter. */
   CertificateExpired: 'CertificateExpired',
   /** AmtCertificateTrusted=False: a certificate of the chain is before its notBefore. */

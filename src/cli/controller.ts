@@ -14,16 +14,19 @@ import { PooledKubeConfig } from '../kube/pooled-config.ts';
 import { Errors, NetbootError, isNetbootError } from '../errors.ts';
 import { Manager } from '../controller/manager/manager.ts';
 import { kubeSources } from '../controller/manager/caches.ts';
+import { kubeSecretReader } from '../controller/amt-certificates.ts';
 import { serveMetrics } from '../controller/manager/http.ts';
 import { DEFAULT_WRITE_RATE } from '../controller/manager/writes.ts';
 import { createControllerMetrics } from '../controller/metrics.ts';
 import { createLogger } from '../observability/logger.ts';
 import { last, parseArgs } from './args.ts';
 import { packageVersion } from './version.ts';
+import { FileClock } from './test-clock.ts';
 
 export const CONTROLLER_USAGE = 'usage: netboot controller [--namespace NS] [--kubeconfig FILE] [--metrics-address 0.0.0.0:8081] [--leader-elect=true|false] '
   + '[--lease-namespace NS] [--identity ID] [--agent-image IMAGE] [--agent-service-account NAME] '
-  + '[--leader-elect-lease-duration 15] [--leader-elect-renew-deadline 10] [--leader-elect-retry-period 2] [--write-qps 250] [--write-burst 500]';
+  + '[--leader-elect-lease-duration 15] [--leader-elect-renew-deadline 10] [--leader-elect-retry-period 2] [--write-qps 250] [--write-burst 500]\n'
+  + '  --test-clock-file PATH  TESTING ONLY: read the controller\'s time from PATH (one RFC 3339 instant, rewritten by the test to move time); off by default: the system clock';
 
 /** The controller's settings, from flags and environment. */
 export interface ControllerConfig {
@@ -42,6 +45,8 @@ export interface ControllerConfig {
   readonly retryPeriodSeconds: number;
   readonly writeQps: number;
   readonly writeBurst: number;
+  /** Testing only: the file the controller's clock reads its time from (FileClock). Undefined: the system clock. */
+  readonly testClockFile?: string;
 }
 
 const VALUED = {
@@ -49,7 +54,7 @@ const VALUED = {
   '--leader-elect': 'leader-elect', '--lease-namespace': 'lease-namespace', '--identity': 'identity',
   '--agent-image': 'agent-image', '--agent-service-account': 'agent-service-account',
   '--leader-elect-lease-duration': 'lease-duration', '--leader-elect-renew-deadline': 'renew-deadline', '--leader-elect-retry-period': 'retry-period',
-  '--write-qps': 'write-qps', '--write-burst': 'write-burst',
+  '--write-qps': 'write-qps', '--write-burst': 'write-burst', '--test-clock-file': 'test-clock-file',
 } as const;
 
 function invalid(message: string): NetbootError {
@@ -77,6 +82,7 @@ export function controllerConfig(args: readonly string[], env: Readonly<Record<s
   }
   const namespace = last(parsed, 'namespace');
   const kubeconfig = last(parsed, 'kubeconfig');
+  const testClockFile = last(parsed, 'test-clock-file');
   return {
     ...(namespace === undefined ? {} : { namespace }),
     ...(kubeconfig === undefined ? {} : { kubeconfig }),
@@ -92,6 +98,7 @@ export function controllerConfig(args: readonly string[], env: Readonly<Record<s
     retryPeriodSeconds,
     writeQps: positive(last(parsed, 'write-qps'), '--write-qps', DEFAULT_WRITE_RATE.perSecond, false),
     writeBurst: positive(last(parsed, 'write-burst'), '--write-burst', DEFAULT_WRITE_RATE.burst),
+    ...(testClockFile === undefined ? {} : { testClockFile }),
   };
 }
 
@@ -123,6 +130,17 @@ export async function runController(args: string[]): Promise<number> {
     log.error({ code: Errors.ControllerConfigInvalid.code }, `cannot load the kubeconfig${config.kubeconfig === undefined ? '' : ` ${config.kubeconfig}`}: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   }
+  let testClock: FileClock | undefined;
+  if (config.testClockFile !== undefined) {
+    try {
+      testClock = new FileClock(config.testClockFile, { onError: (message) => log.warn({ code: Errors.ControllerConfigInvalid.code }, message) });
+    } catch (err) {
+      log.error({ code: isNetbootError(err) ? err.code : undefined }, err instanceof Error ? err.message : String(err));
+      return 1;
+    }
+    log.warn({ testClockFile: config.testClockFile, now: new Date(testClock.now()).toISOString() },
+      'TEST CLOCK IN USE: the controller reads its time from --test-clock-file, not the system clock. This is for tests only; never run a real cluster like this.');
+  }
   const metrics = createControllerMetrics();
   const manager = new Manager({
     sources: kubeSources(kc, config.namespace),
@@ -133,6 +151,9 @@ export async function runController(args: string[]): Promise<number> {
     logger: log,
     metrics,
     writeRate: { perSecond: config.writeQps, burst: config.writeBurst },
+    // `get` on the Secrets AmtNetworkPolicies name (their provisioning certificates); no list or watch.
+    secrets: kubeSecretReader(kc),
+    ...(testClock === undefined ? {} : { clock: testClock }),
   });
   let http;
   try {
@@ -175,6 +196,7 @@ export async function runController(args: string[]): Promise<number> {
   const closed = new Promise<void>((resolve) => http.server.close(() => resolve()));
   http.server.closeAllConnections();
   await closed;
+  testClock?.close();
   log.info('controller stopped');
   return 0;
 }

@@ -181,5 +181,7 @@ export const EventReason = {
   ReferenceMissing: 'ReferenceMissing',
   /** Warning, BootProfile, AmtNetworkPolicy: the spec became invalid (unknown template field, invalid AMT combination). */
   InvalidSpec: 'InvalidSpec',
+  /** Warning, BootMachine: the DNS suffix AMT knows stopped matching the provisioning certificate (AmtDnsSuffixMatched became False); the message is the remediation, naming the network and the deadline. */
+  AmtSuffixMismatch: 'AmtSuffixMismatch',
 } as const;
 export type EventReasonName = (typeof EventReason)[keyof typeof EventReason];

@@ -7,6 +7,11 @@
  * never booted is Ready (BootHealthy Unknown does not block): it is set up
  * as it should be. A machine with netboot: deny is judged on its class and
  * profile only; the agents' silence towards it is policy, not a failure.
+ *
+ * AMT readiness (status.amt and the four Amt* conditions, ../amt.ts) is
+ * written beside, for machines whose class names an AmtNetworkPolicy, and
+ * never changes Ready: a machine boots whether or not AMT could be
+ * provisioned.
  */
 import type { DesiredCondition } from '../../api/v1alpha1/conditions.ts';
 import type { BootMachine, BootPhase } from '../../api/v1alpha1/bootmachine.ts';
@@ -15,6 +20,8 @@ import type { MachineClass } from '../../api/v1alpha1/machineclass.ts';
 import { resolveClass } from '../../boot/match.ts';
 import type { Resolution } from '../../boot/match.ts';
 import { ConditionType, EventReason, Reason } from '../reasons.ts';
+import { evaluateMachineAmt } from '../amt.ts';
+import type { MachineAmtInput } from '../amt.ts';
 import { generationOf, newlyFailed, objectConditions, readyFrom } from './common.ts';
 import type { ControllerMachineStatus, EventSpec } from './types.ts';
 
@@ -27,6 +34,10 @@ export interface MachineInput {
   /** Names of the BootProfiles in the machine's namespace. */
   readonly profiles: ReadonlySet<string>;
   readonly now: Date;
+  /** The class resolution, when the caller already made it (resolveMachine); made here otherwise. */
+  readonly resolution?: Resolution;
+  /** AMT inputs, when the resolved class names an AmtNetworkPolicy; without them no status.amt and no Amt* conditions are written. */
+  readonly amt?: MachineAmtInput;
 }
 
 export interface MachineResult {
@@ -38,6 +49,8 @@ export interface MachineResult {
    * Absent when no later evaluation could change the answer by time alone.
    */
   readonly recheckAt?: Date;
+  /** The next instant status.amt or an Amt* condition flips (window closes, retry due, certificate expires): requeue exactly then. */
+  readonly amtTransition?: Date;
 }
 
 /** A boot that has not reached its iPXE script and saw no packet for this long has stalled. */
@@ -109,6 +122,26 @@ export function bootCondition(machine: BootMachine, now: Date): { condition: Des
   return { condition: { type, status: 'True', reason: Reason.BootInProgress, message: `${which} is at phase ${boot.phase}` }, recheckAt: new Date(stallAt) };
 }
 
+/** The MachineClass and profile the machine resolves to, as the agents resolve it. */
+export function resolveMachine(input: Pick<MachineInput, 'machine' | 'network' | 'classes'>): Resolution {
+  const { machine, network } = input;
+  const namespace = machine.metadata.namespace ?? 'default';
+  const networkName = network?.metadata.name ?? machine.spec.network ?? machine.status?.boot?.network;
+  const fw = machine.status?.boot?.firmware;
+  if (machine.spec.network !== undefined && network === undefined) {
+    return { kind: 'unresolved', reason: `spec.network names BootNetwork "${machine.spec.network}", which does not exist in namespace ${namespace}` };
+  }
+  // The same filter compilePlan applies, so the controller resolves what the agents will.
+  const classes = input.classes
+    .filter((c) => c.spec.networks === undefined || c.spec.networks.length === 0 || (networkName !== undefined && c.spec.networks.includes(networkName)))
+    .map((c) => ({ name: c.metadata.name, spec: c.spec }));
+  return resolveClass(
+    { mac: machine.spec.mac, ...(fw?.arch === undefined ? {} : { arch: fw.arch }), ...(fw?.vendorClass === undefined ? {} : { vendorClass: fw.vendorClass }), ...(machine.spec.uuid === undefined ? {} : { uuid: machine.spec.uuid }) },
+    { name: machine.metadata.name, spec: machine.spec, labels: machine.metadata.labels ?? {} },
+    classes, network?.spec.defaultProfile,
+  );
+}
+
 /** Evaluates one BootMachine. Pure: the clock is `now`, the world is the input. */
 export function evaluateMachine(input: MachineInput): MachineResult {
   const { machine, network, now } = input;
@@ -116,22 +149,7 @@ export function evaluateMachine(input: MachineInput): MachineResult {
   const generation = generationOf(machine);
   const namespace = machine.metadata.namespace ?? 'default';
   const networkName = network?.metadata.name ?? machine.spec.network ?? prev?.boot?.network;
-  const fw = prev?.boot?.firmware;
-
-  let resolution: Resolution;
-  if (machine.spec.network !== undefined && network === undefined) {
-    resolution = { kind: 'unresolved', reason: `spec.network names BootNetwork "${machine.spec.network}", which does not exist in namespace ${namespace}` };
-  } else {
-    // The same filter compilePlan applies, so the controller resolves what the agents will.
-    const classes = input.classes
-      .filter((c) => c.spec.networks === undefined || c.spec.networks.length === 0 || (networkName !== undefined && c.spec.networks.includes(networkName)))
-      .map((c) => ({ name: c.metadata.name, spec: c.spec }));
-    resolution = resolveClass(
-      { mac: machine.spec.mac, ...(fw?.arch === undefined ? {} : { arch: fw.arch }), ...(fw?.vendorClass === undefined ? {} : { vendorClass: fw.vendorClass }), ...(machine.spec.uuid === undefined ? {} : { uuid: machine.spec.uuid }) },
-      { name: machine.metadata.name, spec: machine.spec, labels: machine.metadata.labels ?? {} },
-      classes, network?.spec.defaultProfile,
-    );
-  }
+  const resolution = input.resolution ?? resolveMachine(input);
   const classCond = classCondition(machine, network, resolution, input.classes);
   const profileCond = profileCondition(resolution, input.profiles, namespace);
   const boot = bootCondition(machine, now);
@@ -139,12 +157,15 @@ export function evaluateMachine(input: MachineInput): MachineResult {
   const machineClass = resolution.kind === 'resolved' ? resolution.className : undefined;
   const profile = resolution.kind === 'resolved' ? resolution.profile : undefined;
   const ready = readyFrom(checks, `boots BootProfile "${profile ?? ''}"${machineClass === undefined ? '' : ` of MachineClass "${machineClass}"`}`);
+  // AMT conditions sit beside the boot checks, outside Ready (see the file comment).
+  const amt = input.amt === undefined ? undefined : evaluateMachineAmt(machine, input.amt, prev?.conditions, now);
 
   const status: ControllerMachineStatus = {
     observedGeneration: generation,
-    conditions: objectConditions(prev?.conditions, ready, checks, generation, now),
+    conditions: objectConditions(prev?.conditions, ready, [...checks, ...(amt?.conditions ?? [])], generation, now),
     ...(machineClass === undefined ? {} : { machineClass }),
     ...(profile === undefined ? {} : { profile }),
+    ...(amt?.status === undefined ? {} : { amt: amt.status }),
   };
 
   const events: EventSpec[] = [];
@@ -158,6 +179,11 @@ export function evaluateMachine(input: MachineInput): MachineResult {
     events.push({ type: 'Normal', reason: EventReason.ClassChanged, message: `class ${prev?.machineClass ?? '(none)'} -> ${machineClass ?? '(none)'}` });
   }
   if (newlyFailed(prev?.conditions, boot.condition)) events.push({ type: 'Warning', reason: EventReason.BootFailed, message: boot.condition.message });
+  events.push(...(amt?.events ?? []));
 
-  return { status, events, ...(boot.recheckAt === undefined ? {} : { recheckAt: boot.recheckAt }) };
+  return {
+    status, events,
+    ...(boot.recheckAt === undefined ? {} : { recheckAt: boot.recheckAt }),
+    ...(amt?.nextTransition === undefined ? {} : { amtTransition: amt.nextTransition }),
+  };
 }

@@ -20,13 +20,13 @@ export interface EventSpec {
 
 /** BootNetwork status without the agents' entries. */
 export type ControllerNetworkStatus = Omit<NonNullable<BootNetwork['status']>, 'agentReports'>;
-/** BootMachine status without status.boot (agents) and status.amt (computed by the AMT issue, later). */
-export type ControllerMachineStatus = Omit<NonNullable<BootMachine['status']>, 'boot' | 'amt'>;
+/** BootMachine status without status.boot (agents' observations, AMT's included). */
+export type ControllerMachineStatus = Omit<NonNullable<BootMachine['status']>, 'boot'>;
 /** MachineClass status: all of it is the controller's. */
 export type ControllerClassStatus = NonNullable<MachineClass['status']>;
 /** BootProfile status: all of it is the controller's. */
 export type ControllerProfileStatus = NonNullable<BootProfile['status']>;
-/** AmtNetworkPolicy status; certificate and machine counts stay absent until the AMT rule engine lands. */
+/** AmtNetworkPolicy status: all of it is the controller's. */
 export type ControllerAmtPolicyStatus = NonNullable<AmtNetworkPolicy['status']>;
 
 /**

@@ -7,7 +7,7 @@
  *   BootNetwork   spec    → its machines (and itself)
  *   BootProfile   spec    → networks (plan, delayed), machines, classes of the namespace
  *   MachineClass  spec    → networks (delayed), machines, AMT policies (delayed)
- *   AmtNetworkPolicy spec → classes of the namespace
+ *   AmtNetworkPolicy spec → classes and machines of the namespace (AMT status)
  *   BootMachine   plan fields (spec, labels, completedAt) → networks (delayed);
  *                 status.machineClass/profile → the old and new class/profile (recount);
  *                 class or status.amt → AMT policies (recount)
@@ -121,6 +121,7 @@ export class Fanout {
         return;
       case 'AmtNetworkPolicy':
         all('MachineClass', 0);
+        all('BootMachine', 0);
         return;
     }
   }

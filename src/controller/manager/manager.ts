@@ -22,6 +22,8 @@ import { WorkQueue } from '../../kube/queue.ts';
 import { Errors, NetbootError, isNetbootError } from '../../errors.ts';
 import type { AgentPodOptions } from '../daemonset.ts';
 import { EventRecorder } from '../events.ts';
+import { AmtCertificates } from '../amt-certificates.ts';
+import type { SecretReader } from '../amt-certificates.ts';
 import type { ControllerMetrics } from '../metrics.ts';
 import { ControllerCaches, WATCHED_KINDS } from './caches.ts';
 import type { CacheSources } from './caches.ts';
@@ -56,6 +58,8 @@ export interface ManagerOptions {
   readonly informer?: InformerOptions;
   /** Per-key retry backoff of the queues. Default 5 ms doubling up to 30 s, so a key that failed through an API server outage is retried soon after it. */
   readonly queueBackoff?: BackoffPolicy;
+  /** Reads the Secrets AmtNetworkPolicies name (`get` only). Without it, policies with a certificate report it unreadable. */
+  readonly secrets?: SecretReader;
 }
 
 /** Retry backoff of the controller's queues. */
@@ -121,6 +125,8 @@ export class Manager {
       events: this.#events,
       agent: options.agent,
       clock: this.#clock,
+      certificates: new AmtCertificates(options.secrets),
+      enqueue: (kind, key) => this.#queues?.get(kind)?.add(key),
     });
     this.#caches.on((kind, event, key) => {
       this.#fanout.changed(kind, event, key, (k, stale, delayMs) => {

@@ -5,6 +5,14 @@
  * status; both skipped when nothing changed). Events are recorded only
  * after the status write, so a failed write that is retried does not
  * report its events twice.
+ *
+ * AMT (issue 5): a machine whose class names an AmtNetworkPolicy gets
+ * status.amt and the Amt* conditions, and is requeued at the exact instant
+ * the next of them flips (a window closes, a retry falls due, a certificate
+ * expires). The policy re-reads its certificate Secrets on every reconcile,
+ * requeues itself every CERTIFICATE_REFRESH_MS so a rotated Secret is seen
+ * (no watch: the controller may only `get` them), and requeues its machines
+ * when the certificate changed.
  */
 import type { V1DaemonSet } from '@kubernetes/client-node';
 import { compilePlan } from '../../boot/plan.ts';
@@ -23,6 +31,9 @@ import { evaluateNetwork } from '../evaluate/network.ts';
 import { evaluateProfile } from '../evaluate/profile.ts';
 import type { EventSpec } from '../evaluate/types.ts';
 import type { EventRecorder } from '../events.ts';
+import type { AmtCertificates } from '../amt-certificates.ts';
+import type { MachineAmtInput } from '../amt.ts';
+import { resolveMachine } from '../evaluate/machine.ts';
 import type { CachedKinds, ControllerCaches } from './caches.ts';
 import type { QueueKind } from './fanout.ts';
 
@@ -41,6 +52,26 @@ export interface ReconcileContext {
   readonly events: EventRecorder;
   readonly agent: AgentPodOptions;
   readonly clock: Clock;
+  /** AmtNetworkPolicy certificates, read from their Secrets and shared by policies and machines. */
+  readonly certificates: AmtCertificates;
+  /** Queues a key now (a policy whose certificate changed requeues its machines). */
+  readonly enqueue?: (kind: QueueKind, key: string) => void;
+}
+
+/** How often a policy re-reads its certificate Secrets when nothing else requeues it. */
+export const CERTIFICATE_REFRESH_MS = 5 * 60_000;
+
+/**
+ * The longest requeue: a certificate that expires in a year must not become
+ * a timer beyond setTimeout's 24.8-day limit (it would fire at once, in a
+ * loop). A machine looked at every 12 hours for nothing costs no write.
+ */
+export const MAX_REQUEUE_MS = 12 * 3_600_000;
+
+/** The soonest of several requeue delays (ms), ignoring absent ones, capped at MAX_REQUEUE_MS; undefined when none. */
+function soonest(...delays: (number | undefined)[]): ReconcileResult {
+  const ms = delays.filter((d): d is number => d !== undefined).sort((a, b) => a - b)[0];
+  return ms === undefined ? undefined : { requeueAfterMs: Math.min(MAX_REQUEUE_MS, Math.max(1, ms)) };
 }
 
 type Obj = CachedKinds[QueueKind];
@@ -108,17 +139,48 @@ export async function reconcileMachine(ctx: ReconcileContext, key: string): Prom
     const networks = ctx.caches.keysIn('BootNetwork', namespace);
     if (networks.size === 1) network = ctx.caches.object('BootNetwork', networks.values().next().value as string);
   }
+  const classes = ctx.caches.listIn('MachineClass', namespace);
+  const resolution = resolveMachine({ machine, classes, ...(network === undefined ? {} : { network }) });
+  const amt = await gatherAmt(ctx, machine, resolution.kind === 'resolved' ? resolution.className : undefined, network);
   const now = ctx.clock.now();
   const result = evaluateMachine({
     machine,
     ...(network === undefined ? {} : { network }),
-    classes: ctx.caches.listIn('MachineClass', namespace),
+    classes,
     profiles: names(ctx, 'BootProfile', namespace),
     now: new Date(now),
+    resolution,
+    ...(amt === undefined ? {} : { amt }),
   });
   await writeStatus(ctx, machine, result.status, result.events);
-  // A second's slack, so the recheck lands after the stall deadline rather than just before it.
-  if (result.recheckAt !== undefined) return { requeueAfterMs: Math.max(1000, result.recheckAt.getTime() - now + 1000) };
+  return soonest(
+    // A second's slack, so the recheck lands after the stall deadline rather than just before it.
+    result.recheckAt === undefined ? undefined : Math.max(1000, result.recheckAt.getTime() - now + 1000),
+    // Exact: the evaluation at that instant already sees the window closed (closesAt is exclusive).
+    result.amtTransition === undefined ? undefined : result.amtTransition.getTime() - now,
+  );
+}
+
+/**
+ * The AMT inputs of a machine whose class names an AmtNetworkPolicy: the
+ * policy, its certificate (read once and shared; see AmtCertificates) and
+ * the BootNetwork the machine was seen on. Undefined without a policy name.
+ */
+async function gatherAmt(ctx: ReconcileContext, machine: CachedKinds['BootMachine'], className: string | undefined, network: CachedKinds['BootNetwork'] | undefined): Promise<MachineAmtInput | undefined> {
+  if (className === undefined) return undefined;
+  const namespace = machine.metadata.namespace ?? 'default';
+  const policyName = ctx.caches.object('MachineClass', `${namespace}/${className}`)?.spec.amtPolicy;
+  if (policyName === undefined) return undefined;
+  const policyKey = `${namespace}/${policyName}`;
+  const policy = ctx.caches.object('AmtNetworkPolicy', policyKey);
+  const seenOn = machine.status?.boot?.network;
+  const where = (seenOn === undefined ? undefined : ctx.caches.object('BootNetwork', `${namespace}/${seenOn}`)) ?? network;
+  return {
+    policyName,
+    policy,
+    certificate: policy === undefined ? undefined : await ctx.certificates.forPolicy(policyKey, policy),
+    network: where,
+  };
 }
 
 /** MachineClass: matched machines, and whether its profile and AMT policy exist. */
@@ -146,17 +208,33 @@ export async function reconcileProfile(ctx: ReconcileContext, key: string): Prom
   await writeStatus(ctx, profile, result.status, result.events);
 }
 
-/** AmtNetworkPolicy: whether the spec is a valid combination. */
+/**
+ * AmtNetworkPolicy: whether the spec is a valid combination, its certificate
+ * (re-read from the Secrets every time), and counts over its machines.
+ */
 export async function reconcileAmtPolicy(ctx: ReconcileContext, key: string): Promise<ReconcileResult> {
   const policy = ctx.caches.object('AmtNetworkPolicy', key);
-  if (policy === undefined) return;
+  if (policy === undefined) {
+    ctx.certificates.forget(key);
+    return;
+  }
   const namespace = policy.metadata.namespace ?? 'default';
   // The machines under this policy: those of the classes that name it.
   const machines = ctx.caches.listIn('MachineClass', namespace)
     .filter((c) => c.spec.amtPolicy === policy.metadata.name)
     .flatMap((c) => ctx.caches.machinesWith('machineClass', namespace, c.metadata.name));
-  const result = evaluateAmtPolicy({ policy, machines, now: new Date(ctx.clock.now()) });
+  const { certificate, changed } = await ctx.certificates.refresh(key, policy);
+  if (changed && ctx.enqueue !== undefined) for (const m of machines) ctx.enqueue('BootMachine', `${namespace}/${m.metadata.name}`);
+  const networkOf = (m: CachedKinds['BootMachine']): CachedKinds['BootNetwork'] | undefined => {
+    const name = m.status?.boot?.network ?? m.spec.network;
+    if (name !== undefined) return ctx.caches.object('BootNetwork', `${namespace}/${name}`);
+    const networks = ctx.caches.keysIn('BootNetwork', namespace);
+    return networks.size === 1 ? ctx.caches.object('BootNetwork', networks.values().next().value as string) : undefined;
+  };
+  const now = ctx.clock.now();
+  const result = evaluateAmtPolicy({ policy, machines, now: new Date(now), certificate: certificate.summary, networkOf });
   await writeStatus(ctx, policy, result.status, result.events);
+  return soonest(CERTIFICATE_REFRESH_MS, result.nextTransition === undefined ? undefined : result.nextTransition.getTime() - now);
 }
 
 /** The reconciler of each queue. */

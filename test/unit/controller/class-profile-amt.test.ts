@@ -80,13 +80,14 @@ test('BootProfile: an unknown template field is named with the spec field it is 
   }
 });
 
-test('AmtNetworkPolicy: valid spec is Ready; counts stay absent until the AMT rule engine', () => {
+test('AmtNetworkPolicy: valid spec without a certificate is Ready; its machines are counted, no certificate block', () => {
   const { status, events } = evaluateAmtPolicy({ policy: amtPolicy('corp', withGeneration(5)), machines, now: NOW });
   assert.equal(status.observedGeneration, 5);
   assert.deepEqual(status.conditions?.map((c) => [c.type, c.status, c.reason]), [
     ['Ready', 'True', 'Ready'], ['ConfigValid', 'True', 'Valid'], ['Reconciling', 'False', 'Ready'], ['Stalled', 'False', 'Ready'],
   ]);
-  assert.equal(status.machines, undefined);
+  // Never seen by an agent: matched, but no window and no suffix yet.
+  assert.deepEqual(status.machines, { matched: machines.length, suffixOk: 0, windowOpen: 0, windowExpired: 0 });
   assert.equal(status.certificate, undefined);
   assert.deepEqual(events, []);
 });

@@ -95,7 +95,10 @@ test('a profile spec change wakes networks, classes and machines; a policy chang
     'MachineClass lab/gpu', 'MachineClass lab/workers',
   ]);
   view.put('AmtNetworkPolicy', obj('amt', { generation: 2 }));
-  assert.deepEqual(run('AmtNetworkPolicy', 'update', 'lab/amt'), ['AmtNetworkPolicy lab/amt', 'MachineClass lab/gpu', 'MachineClass lab/workers']);
+  // Machines too: their status.amt depends on the policy.
+  assert.deepEqual(run('AmtNetworkPolicy', 'update', 'lab/amt'), [
+    'AmtNetworkPolicy lab/amt', 'BootMachine lab/m1', 'BootMachine lab/m2', 'BootMachine lab/m3', 'MachineClass lab/gpu', 'MachineClass lab/workers',
+  ]);
 });
 
 test('a network spec change wakes the machines on it and those not pinned to any network', () => {
