@@ -236,7 +236,7 @@ export interface CertificateTrust {
  * Hello), whether the chain's root is among them. Several problems are all
  * named; the reason is the first in chain, SHA-2, usage, name, time, root order.
  */
-export function certificateTrust(summary: CertificateSummary | undefined, now: Date, machineRootHashes?: readonly string[]): CertificateTrust {
+export function certificateTrust(summary: CertificateSummary | undefined, now: Date, machineRootHashes?: readonly string[] | 'policy'): CertificateTrust {
   if (summary === undefined) return { status: 'Unknown', reason: AmtReason.NoCertificate, message: 'no provisioning certificate to check: set the policy\'s certificate' };
   const problems: { reason: AmtReasonName; message: string }[] = summary.checks
     .filter((c) => !c.ok && c.severity === 'error')
@@ -246,7 +246,8 @@ export function certificateTrust(summary: CertificateSummary | undefined, now: D
     if (e.notAfter.getTime() <= t) problems.push({ reason: AmtReason.CertificateExpired, message: `${e.subject} expired at ${rfc3339(e.notAfter)}` });
     else if (e.notBefore.getTime() > t) problems.push({ reason: AmtReason.CertificateNotYetValid, message: `${e.subject} is not valid before ${rfc3339(e.notBefore)}` });
   }
-  const hashes = machineRootHashes ?? [];
+  // 'policy': judged for an AmtNetworkPolicy, where no machine's hashes apply.
+  const hashes = machineRootHashes === undefined || machineRootHashes === 'policy' ? [] : machineRootHashes;
   const rootHashes = [summary.rootSha256, summary.rootSha1, summary.rootSha384].filter((h): h is string => h !== undefined);
   if (hashes.length > 0 && rootHashes.length > 0 && !hashes.some((h) => rootHashes.some((r) => sameFingerprint(h, r)))) {
     problems.push({ reason: AmtReason.RootNotTrusted, message: `the machine's trusted root hashes do not include this chain's root (SHA-256 ${summary.rootSha256 ?? '?'}): add the root's hash in MEBx or use a certificate from a CA AMT trusts` });
@@ -254,9 +255,9 @@ export function certificateTrust(summary: CertificateSummary | undefined, now: D
   const first = problems[0];
   if (first !== undefined) return { status: 'False', reason: first.reason, message: problems.map((p) => p.message).join('; ') };
   const leaf = summary.chain[0];
-  const rootNote = hashes.length > 0 ? 'its root is among the hashes the machine reported' : 'the machine has not reported its trusted root hashes yet';
+  const rootNote = machineRootHashes === 'policy' ? '' : hashes.length > 0 ? '; its root is among the hashes the machine reported' : '; the machine has not reported its trusted root hashes yet';
   return { status: 'True', reason: AmtReason.CertificateTrusted,
-    message: `${leaf?.subject ?? 'the leaf'} passes Intel's checks, valid until ${leaf === undefined ? '?' : rfc3339(leaf.notAfter)}; ${rootNote}` };
+    message: `${leaf?.subject ?? 'the leaf'} passes Intel's checks, valid until ${leaf === undefined ? '?' : rfc3339(leaf.notAfter)}${rootNote}` };
 }
 
 /** Instants at which some certificate of the chain becomes valid or expires. */

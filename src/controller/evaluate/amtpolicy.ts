@@ -55,7 +55,7 @@ export function evaluateAmtPolicy(input: AmtPolicyInput): AmtPolicyResult {
     : { type: ConditionType.ConfigValid, status: 'False', reason: Reason.InvalidCombination, message: broken.map((r) => r.message).join('; ') };
   const checks: DesiredCondition[] = [config];
   // Only for a policy that names a certificate: one that names none has nothing to check (its machines say NoCertificate).
-  if (policy.spec.certificate !== undefined) checks.push({ type: AmtConditionType.CertificateTrusted, ...certificateTrust(certificate, now) });
+  if (policy.spec.certificate !== undefined) checks.push({ type: AmtConditionType.CertificateTrusted, ...certificateTrust(certificate, now, 'policy') });
   const ready = readyFrom(checks, 'the policy is valid');
 
   const evaluations: AmtEvaluation[] = [];

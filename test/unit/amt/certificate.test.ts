@@ -46,6 +46,9 @@ test('a complete SHA-256 chain with the Intel EKU OID is trusted; root fingerpri
   assert.equal(trust.status, 'True');
   assert.equal(trust.reason, AmtReason.CertificateTrusted);
   assert.match(trust.message, /has not reported its trusted root hashes/);
+  const forPolicy = certificateTrust(s, now, 'policy');
+  assert.equal(forPolicy.status, 'True');
+  assert.doesNotMatch(forPolicy.message, /machine/, 'a policy has no machine to speak of');
   assert.deepEqual(policyCertificateStatus(s), {
     subject: 'O=Contoso, CN=rcs.contoso.com', domain: 'rcs.contoso.com', notAfter: s.chain[0]?.notAfter.toISOString().replace(/\.\d{3}Z$/, 'Z'),
     rootSha256: s.rootSha256, rootSha1: s.rootSha1,
