@@ -27,9 +27,10 @@
  * or an incomplete run). No root needed. Exit status 1 only when something
  * could not be measured; unmet targets are reported, not failed.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parse } from 'yaml';
 import { installCrds, startCluster } from '../../test/support/cluster.ts';
 import type { TestCluster } from '../../test/support/cluster.ts';
 import { resolveClass } from '../../src/boot/match.ts';
@@ -46,8 +47,20 @@ import { describeCounts, writesBetween } from './lib/kube-metrics.ts';
 import { controllerSynced, planDelivery, startAgent } from './lib/kube-agent.ts';
 import { docSection, lines, rowsOf, targetsOf } from './lib/kube-report.ts';
 import type { ChangeRow, ControllerResult, IdleResult, ObjectSizes, Settings, SyncResult } from './lib/kube-report.ts';
-import { cpuMs, waitForQuiet } from './lib/proc.ts';
+import { cpuMs, processesWith, waitForQuiet } from './lib/proc.ts';
+import { REPO } from './lib/lab.ts';
 import { BENCHMARKS_DOC, DEFAULT_OUT_DIR, fmt, machine, markdown, option, writeResult, writeSection } from './lib/report.ts';
+
+/**
+ * The controller's NODE_OPTIONS as the chart sets them (controller.nodeOptions
+ * in its values.yaml), so the benchmark measures the heap bounds a cluster runs with.
+ */
+function chartNodeOptions(): string {
+  const values = parse(readFileSync(join(REPO, 'charts/netboot-operator/values.yaml'), 'utf8')) as { controller?: { nodeOptions?: unknown } };
+  const value = values.controller?.nodeOptions ?? '';
+  if (typeof value !== 'string') throw new Error('charts/netboot-operator/values.yaml: controller.nodeOptions is not a string');
+  return value;
+}
 
 const argv = process.argv.slice(2);
 const MACHINES = Number(option(argv, '--machines', '10000'));
@@ -57,6 +70,7 @@ const SETTINGS: Settings = {
   idleS: Number(option(argv, '--idle-s', '60')),
   changes: Number(option(argv, '--changes', '10')),
   leaderElect: argv.includes('--leader-elect'),
+  nodeOptions: chartNodeOptions(),
 };
 /** Longest wait for the initial sync and the agent; for each class change. */
 const TIMEOUT_S = Number(option(argv, '--timeout-s', '300'));
@@ -115,15 +129,18 @@ interface Bench {
   readonly result: ControllerResult;
   readonly children: NetbootChild[];
   readonly closers: Array<() => void>;
+  /** kube-apiserver and etcd of the test cluster (pids), for their CPU time. */
+  readonly servers: { readonly apiServer: number; readonly etcd: number };
 }
 
 /** Runs `fn` as a named phase, recording how busy the rest of the machine was meanwhile. */
 async function phase<T>(b: Bench, name: string, fn: () => Promise<T>): Promise<T> {
+  const loadAvg = loadavg().map((v) => Math.round(v * 100) / 100);
   const w = new CpuWindow();
   try {
     return await fn();
   } finally {
-    b.result.load.push({ phase: name, ...w.close() });
+    b.result.load.push({ phase: name, ...w.close(), loadAvg });
   }
 }
 
@@ -163,8 +180,9 @@ async function startController(b: Bench): Promise<{ controller: NetbootChild; rs
   const metricsPort = await freeTcpPort();
   const args = ['controller', '--kubeconfig', b.cluster.kubeconfig, `--leader-elect=${SETTINGS.leaderElect}`, '--metrics-address', `127.0.0.1:${metricsPort}`,
     ...(SETTINGS.leaderElect ? ['--lease-namespace', NAMESPACE] : [])];
-  process.stderr.write(`controller bench: starting netboot ${args.join(' ')}\n`);
-  const controller = new NetbootChild('controller', args, b.work);
+  process.stderr.write(`controller bench: starting NODE_OPTIONS='${SETTINGS.nodeOptions}' netboot ${args.join(' ')}\n`);
+  // Always set, so the benchmark's own NODE_OPTIONS (if any) never leaks into the controller.
+  const controller = new NetbootChild('controller', args, b.work, { NODE_OPTIONS: SETTINGS.nodeOptions });
   b.children.push(controller);
   const rss = new RssTimeline(controller.pid, 200);
   b.closers.push(() => rss.stop());
@@ -173,7 +191,7 @@ async function startController(b: Bench): Promise<{ controller: NetbootChild; rs
   return { controller, rss, metricsPort, exited };
 }
 
-async function initialSync(b: Bench, controller: NetbootChild, metricsPort: number, exited: Promise<never>): Promise<SyncResult> {
+async function initialSync(b: Bench, controller: NetbootChild, metricsPort: number, exited: Promise<never>, serverCpu0: { apiServer: number; etcd: number }): Promise<SyncResult> {
   const base = b.writes.samples[0] ?? await b.writes.snapshot();
   const own = controllerSynced(controller, metricsPort);
   const watched = await Promise.race([b.machines.until(resolvedAsExpected, TIMEOUT_S * 1000), exited]);
@@ -183,12 +201,14 @@ async function initialSync(b: Bench, controller: NetbootChild, metricsPort: numb
   if (!watched.done) b.result.problems.push(`initial sync: after ${TIMEOUT_S} s ${watched.pending} BootMachines were not resolved as expected (e.g. ${watched.examples.join(', ')})`);
   await b.machines.quiet(5000, 60_000);
   const settled = await b.writes.snapshot();
+  const serverCpu = { apiServer: cpuMs(b.servers.apiServer) - serverCpu0.apiServer, etcd: cpuMs(b.servers.etcd) - serverCpu0.etcd };
   const w = writesBetween(base, settled);
   const sync: SyncResult = {
     watchS: (watched.at - controller.startedAt) / 1000, done: watched.done, pending: watched.pending,
     controllerSignal: signal.how, controllerS: (signal.at - controller.startedAt) / 1000, controllerOwnReconcileS: signal.ownSeconds, controllerCacheSyncS: signal.syncSeconds,
     controllerCpuS: cpu / 1000, meanReconcileMs: reconcileMs, writes: w.total, writesByKey: Object.fromEntries(w.byKey), leaseWrites: w.leases,
     peakWritesPerS: b.writes.peakRate(base.t, settled.t, notLease).perSecond, peakWatchEventsPerS: peakPerSecond(b.machines.modifiedAt),
+    apiServerCpuS: serverCpu.apiServer / 1000, etcdCpuS: serverCpu.etcd / 1000,
   };
   process.stderr.write(`  every BootMachine resolved after ${fmt(sync.watchS, 1)} s (watch); controller: ${signal.how} at ${fmt(sync.controllerS, 1)} s; ${fmt(w.total)} writes (${describeCounts(w.byKey)}), peak ${fmt(sync.peakWritesPerS)}/s\n`);
   return sync;
@@ -332,8 +352,9 @@ async function run(b: Bench): Promise<void> {
   b.closers.push(() => b.writes.stop());
   await b.writes.snapshot();
   b.writes.start(1000);
+  const serverCpu0 = { apiServer: cpuMs(b.servers.apiServer), etcd: cpuMs(b.servers.etcd) };
   const { controller, rss, metricsPort, exited } = await startController(b);
-  r.initialSync = await phase(b, 'initial sync', () => initialSync(b, controller, metricsPort, exited));
+  r.initialSync = await phase(b, 'initial sync', () => initialSync(b, controller, metricsPort, exited, serverCpu0));
   const { idle: idleResult, steadyMiB } = await phase(b, 'idle', () => idle(b, controller, rss));
   r.idle = idleResult;
   r.changes = await phase(b, 'class changes', () => classChanges(b));
@@ -376,7 +397,10 @@ async function main(): Promise<void> {
     const kube = new KubeHttp(cluster.server, cluster.token, SETTINGS.concurrency);
     closers.push(() => kube.close());
     const ports: Ports = { dhcp: await freeUdpPort(), pxe: await freeUdpPort(), tftp: await freeUdpPort(), http: await freeTcpPort() };
-    const b: Bench = { kube, cluster, work, ports, result, children, closers, machines: new Tracker<MachineView>(kube, netbootPath(NAMESPACE, 'bootmachines'), machineView), writes: new WriteTimeline(kube) };
+    // The cluster's processes name its temporary directory on their command lines (--cert-dir, --data-dir).
+    const clusterDir = dirname(cluster.kubeconfig);
+    const servers = { apiServer: processesWith(['kube-apiserver', clusterDir])[0] ?? -1, etcd: processesWith(['etcd', `--data-dir=${clusterDir}`])[0] ?? -1 };
+    const b: Bench = { kube, cluster, work, ports, result, children, closers, servers, machines: new Tracker<MachineView>(kube, netbootPath(NAMESPACE, 'bootmachines'), machineView), writes: new WriteTimeline(kube) };
     process.stderr.write(`controller bench: creating 1 BootNetwork, ${PROFILES.length} BootProfiles, ${CLASSES} MachineClasses, ${fmt(MACHINES)} BootMachines (${SETTINGS.concurrency} requests in flight) ...\n`);
     result.create = await phase(b, 'create', () => createInventory(kube, ports));
     process.stderr.write(`  done in ${fmt(result.create.seconds, 1)} s (BootMachines ${fmt(result.create.machinesPerS)}/s)\n`);

@@ -25,7 +25,7 @@ import { FileClock } from './test-clock.ts';
 
 export const CONTROLLER_USAGE = 'usage: netboot controller [--namespace NS] [--kubeconfig FILE] [--metrics-address 0.0.0.0:8081] [--leader-elect=true|false] '
   + '[--lease-namespace NS] [--identity ID] [--agent-image IMAGE] [--agent-service-account NAME] '
-  + '[--leader-elect-lease-duration 15] [--leader-elect-renew-deadline 10] [--leader-elect-retry-period 2] [--write-qps 250] [--write-burst 500]\n'
+  + '[--leader-elect-lease-duration 15] [--leader-elect-renew-deadline 10] [--leader-elect-retry-period 2] [--write-qps 400] [--write-burst 800]\n'
   + '  --test-clock-file PATH  TESTING ONLY: read the controller\'s time from PATH (one RFC 3339 instant, rewritten by the test to move time); off by default: the system clock';
 
 /** The controller's settings, from flags and environment. */

@@ -55,8 +55,9 @@ describe('defaults', () => {
       '--agent-image', container['image'], '--agent-service-account', 'netboot-agent', '--metrics-address', '0.0.0.0:8081',
     ]);
     assert.equal(container['image'], 'ghcr.io/netboot-operator/netboot:0.1.0');
-    const env = Object.fromEntries((container['env'] as Json[]).map((e) => [e['name'], e['valueFrom']['fieldRef']['fieldPath']]));
-    assert.deepEqual(env, { POD_NAMESPACE: 'metadata.namespace' });
+    const env = Object.fromEntries((container['env'] as Json[]).map((e) => [e['name'], e['value'] ?? e['valueFrom']['fieldRef']['fieldPath']]));
+    // NODE_OPTIONS bounds the V8 heap to the memory limit (values.yaml controller.nodeOptions).
+    assert.deepEqual(env, { POD_NAMESPACE: 'metadata.namespace', NODE_OPTIONS: '--max-old-space-size=256 --max-semi-space-size=16' });
     // The controller's own flag parser reads the chart's command line as intended.
     assert.equal(container['args'][0], 'controller');
     const config = controllerConfig((container['args'] as string[]).slice(1), { POD_NAMESPACE: NAMESPACE });
@@ -131,7 +132,7 @@ describe('defaults', () => {
 
   test('dist/install.yaml is a Namespace followed by this render', () => {
     const bundle = parseManifests(readFileSync(join(REPO_ROOT, 'dist/install.yaml'), 'utf8'));
-    assert.deepEqual(bundle[0], { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE, labels: { 'app.kubernetes.io/part-of': 'netboot-operator' } } });
+    assert.deepEqual(bundle[0], { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE, labels: { 'app.kubernetes.io/part-of': 'netboot-operator', 'pod-security.kubernetes.io/enforce': 'privileged' } } });
     assert.deepEqual(bundle.slice(1), manifests);
   });
 });

@@ -30,6 +30,18 @@ export function cpuMs(pid: number): number {
   }
 }
 
+/** Pids of the processes whose command line contains every one of `parts` (e.g. a binary name and a directory). */
+export function processesWith(parts: readonly string[]): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let cmdline: string;
+    try { cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' '); } catch { continue; }
+    if (parts.every((p) => cmdline.includes(p))) pids.push(Number(entry));
+  }
+  return pids;
+}
+
 /** User-mode CPU milliseconds of the process only. */
 export function userCpuMs(pid: number): number {
   try {

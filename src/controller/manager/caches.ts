@@ -16,6 +16,7 @@ import type { MachineClass } from '../../api/v1alpha1/machineclass.ts';
 import { Informer, splitKey } from '../../kube/informer.ts';
 import type { InformerEvent, InformerOptions, InformerStats, KubeObject, ListWatchSource } from '../../kube/informer.ts';
 import type { ManagedFieldsEntry } from '../../kube/apply-diff.ts';
+import { trimObject } from './trim.ts';
 import { signalOptions } from '../../kube/kube.ts';
 import { watchSource } from '../../kube/source.ts';
 import type { ListResponse } from '../../kube/source.ts';
@@ -46,14 +47,14 @@ export type CacheSources = { readonly [K in WatchedKind]: ListWatchSource<Cached
  * both hand back plain JSON, and only those labelled as ours.
  */
 export function kubeSources(kc: KubeConfig, namespace?: string): CacheSources {
-  const custom = <K extends QueueKind>(kind: K) => pagedSource<CachedKinds[K]>(kc, GROUP, VERSION, kindDefinition(kind)?.plural ?? '', namespace);
+  const custom = <K extends QueueKind>(kind: K) => pagedSource<CachedKinds[K]>(kc, GROUP, VERSION, kindDefinition(kind)?.plural ?? '', API_VERSION, kind, namespace);
   return {
     BootNetwork: custom('BootNetwork'),
     BootProfile: custom('BootProfile'),
     MachineClass: custom('MachineClass'),
     BootMachine: custom('BootMachine'),
     AmtNetworkPolicy: custom('AmtNetworkPolicy'),
-    DaemonSet: pagedSource<CachedKinds['DaemonSet']>(kc, 'apps', 'v1', 'daemonsets', namespace, MANAGED_BY_SELECTOR),
+    DaemonSet: pagedSource<CachedKinds['DaemonSet']>(kc, 'apps', 'v1', 'daemonsets', 'apps/v1', 'DaemonSet', namespace, MANAGED_BY_SELECTOR),
   };
 }
 
@@ -65,9 +66,10 @@ const LIST_PAGE = 500;
  * the first page's snapshot, so the resourceVersion to watch from is the
  * last page's) and watches like customObjectSource. The custom-objects
  * client reaches built-in groups too (/apis/apps/v1/daemonsets), and hands
- * back plain JSON for both.
+ * back plain JSON for both. Each page is trimmed as it arrives, so the
+ * untrimmed objects of one page at most are alive at once, not of all 20.
  */
-function pagedSource<T extends KubeObject>(kc: KubeConfig, group: string, version: string, plural: string, namespace?: string, labelSelector?: string): ListWatchSource<T> {
+function pagedSource<T extends KubeObject>(kc: KubeConfig, group: string, version: string, plural: string, apiVersion: string, kind: string, namespace?: string, labelSelector?: string): ListWatchSource<T> {
   const api = kc.makeApiClient(CustomObjectsApi);
   const path = namespace === undefined ? `/apis/${group}/${version}/${plural}` : `/apis/${group}/${version}/namespaces/${namespace}/${plural}`;
   const list = async (signal: AbortSignal): Promise<ListResponse<T>> => {
@@ -79,7 +81,7 @@ function pagedSource<T extends KubeObject>(kc: KubeConfig, group: string, versio
       const res = (namespace === undefined
         ? await api.listClusterCustomObject(page, signalOptions(signal))
         : await api.listNamespacedCustomObject({ ...page, namespace }, signalOptions(signal))) as ListResponse<T> & { metadata?: { continue?: string } };
-      for (const item of res.items) items.push(item);
+      for (const item of res.items) items.push(normalizeObject(item, apiVersion, kind));
       resourceVersion = res.metadata?.resourceVersion ?? resourceVersion;
       next = res.metadata?.continue === '' ? undefined : res.metadata?.continue;
     } while (next !== undefined && !signal.aborted);
@@ -88,27 +90,17 @@ function pagedSource<T extends KubeObject>(kc: KubeConfig, group: string, versio
   return watchSource<T>(kc, `${plural}.${group}`, path, list, labelSelector === undefined ? {} : { labelSelector });
 }
 
-/** The field manager whose managedFields entries the caches keep (the apply no-op check reads them). */
-const OWN_MANAGER = 'netboot-controller';
-const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+/** Trimming and interning of cached objects (trim.ts), re-exported for the caches' users. */
+export { trimObject } from './trim.ts';
 
-/**
- * Drops what the controller never reads from a cached object: other
- * managers' managedFields entries (agents', kubectl's) and kubectl's
- * last-applied annotation. At 10,000 BootMachines these are most of the
- * cache's memory.
- */
-export function trimObject<T>(obj: T): T {
-  const metadata = (obj as { metadata?: Record<string, unknown> } | undefined)?.metadata;
-  if (metadata === undefined) return obj;
-  const managed = metadata['managedFields'];
-  if (Array.isArray(managed)) metadata['managedFields'] = managed.filter((m: { manager?: string }) => m.manager === OWN_MANAGER);
-  const annotations = metadata['annotations'] as Record<string, string> | undefined;
-  if (annotations !== undefined && LAST_APPLIED in annotations) {
-    const { [LAST_APPLIED]: _dropped, ...rest } = annotations;
-    metadata['annotations'] = rest;
+/** `obj` with apiVersion and kind filled in (see trimmedSource), then trimmed. */
+function normalizeObject<O>(obj: O, apiVersion: string, kind: string): O {
+  const o = obj as { apiVersion?: string; kind?: string } | undefined;
+  if (o !== undefined && o !== null && typeof o === 'object') {
+    o.apiVersion ??= apiVersion;
+    o.kind ??= kind;
   }
-  return obj;
+  return trimObject(obj);
 }
 
 /**
@@ -118,14 +110,7 @@ export function trimObject<T>(obj: T): T {
  * the apply no-op check compares them like any other field.
  */
 export function trimmedSource<T extends KubeObject>(source: ListWatchSource<T>, apiVersion: string, kind: string): ListWatchSource<T> {
-  const normalize = <O>(obj: O): O => {
-    const o = obj as { apiVersion?: string; kind?: string } | undefined;
-    if (o !== undefined && o !== null && typeof o === 'object') {
-      o.apiVersion ??= apiVersion;
-      o.kind ??= kind;
-    }
-    return trimObject(obj);
-  };
+  const normalize = <O>(obj: O): O => normalizeObject(obj, apiVersion, kind);
   return {
     resource: source.resource,
     list: async (signal) => {

@@ -35,7 +35,7 @@ import { WriteGate, gatedApplyApi, gatedObjectApplyApi } from './writes.ts';
 /**
  * Workers per queue. Machines are many and independent: a status apply takes
  * 20-60 ms on a busy API server, so 16 in flight (one HTTP/2 connection)
- * keep up with the write gate's 250/s; the other kinds are few.
+ * keep up with the write gate's 400/s; the other kinds are few.
  */
 export const DEFAULT_CONCURRENCY: Readonly<Record<QueueKind, number>> = { BootNetwork: 2, BootProfile: 1, MachineClass: 2, BootMachine: 16, AmtNetworkPolicy: 1 };
 
