@@ -47,7 +47,8 @@ const MAC = '52:54:00:c0:ff:ee';
 const NAME = '52-54-00-c0-ff-ee';
 const UUID = '4c4c4544-0042-3510-8052-b4c04f4d3733';
 // Unprivileged ports, none shared with test/kube/agent-amt.test.ts or test/protocol/amt-serve.test.ts.
-const PORTS = { dhcp: 32067, pxe: 34013, tftp: 32069, http: 38083 };
+// Fixed ports, unique across the suite (tests run two at a time): test/kube/agent-store.test.ts uses 32067/32069.
+const PORTS = { dhcp: 33067, pxe: 34013, tftp: 33069, http: 38083 };
 const AMT_PORTS = { rmcp: 30623, http: 36992, https: 36993, hello: 39971, dhcpClient: 30068 };
 const HOUR = 3_600_000;
 
