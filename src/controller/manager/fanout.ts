@@ -15,7 +15,10 @@
  *
  * Delayed keys wait `delayMs` (150 ms) and recounts `countDelayMs` (1 s),
  * so a burst (10,000 machines re-resolving) collapses into a few reconciles
- * of each network and class instead of one per machine.
+ * of each network and class instead of one per machine. `countDelayMs` may
+ * be a function read at each recount: the manager stretches it while many
+ * machines are still queued (see recountDelayMs in manager.ts), so a count
+ * is written once the machines settled rather than every second meanwhile.
  */
 import { splitKey } from '../../kube/informer.ts';
 
@@ -78,17 +81,18 @@ export class Fanout {
   readonly #view: FanoutView;
   readonly #delayMs: number;
   /** Recounts (class, profile, policy statuses after machines moved) wait longer: 10,000 moves are one recount. */
-  readonly #countDelayMs: number;
+  readonly #countDelayMs: () => number;
   /** Last seen metadata.generation of networks, profiles, classes and policies ("Kind ns/name"). */
   readonly #generations = new Map<string, number | undefined>();
   readonly #machines = new Map<string, MachineMemo>();
   /** DaemonSet key -> owner network key. */
   readonly #daemonSetOwners = new Map<string, string>();
 
-  constructor(view: FanoutView, options: { readonly delayMs?: number; readonly countDelayMs?: number } = {}) {
+  constructor(view: FanoutView, options: { readonly delayMs?: number; readonly countDelayMs?: number | (() => number) } = {}) {
     this.#view = view;
     this.#delayMs = options.delayMs ?? 150;
-    this.#countDelayMs = options.countDelayMs ?? 1000;
+    const count = options.countDelayMs ?? 1000;
+    this.#countDelayMs = typeof count === 'function' ? count : () => count;
   }
 
   /** Handles one informer event; calls `enqueue` for every stale key (the object's own first). */
@@ -150,7 +154,8 @@ export class Fanout {
     const after = obj === undefined ? undefined : machineMemo(obj);
     if (after === undefined) this.#machines.delete(key);
     else this.#machines.set(key, after);
-    const recount = (kind: QueueKind, name: string | undefined) => { if (name !== undefined) enqueue(kind, `${namespace}/${name}`, this.#countDelayMs); };
+    const countDelayMs = this.#countDelayMs();
+    const recount = (kind: QueueKind, name: string | undefined) => { if (name !== undefined) enqueue(kind, `${namespace}/${name}`, countDelayMs); };
     const planChanged = before === undefined || after === undefined || before.generation !== after.generation
       || before.labels !== after.labels || before.completedAt !== after.completedAt;
     if (planChanged) {
@@ -168,7 +173,7 @@ export class Fanout {
       recount('BootProfile', after?.profile);
     }
     if (before?.machineClass !== after?.machineClass || (before?.amt ?? '') !== (after?.amt ?? '')) {
-      for (const p of this.#view.keysIn('AmtNetworkPolicy', namespace)) enqueue('AmtNetworkPolicy', p, this.#countDelayMs);
+      for (const p of this.#view.keysIn('AmtNetworkPolicy', namespace)) enqueue('AmtNetworkPolicy', p, countDelayMs);
     }
   }
 

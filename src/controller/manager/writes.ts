@@ -127,15 +127,27 @@ export class WriteGate {
 
 const kindOfPlural = new Map(Kinds.map((k) => [k.plural, k.kind] as const));
 
+/**
+ * `fieldValidation` of the controller's status applies: `Ignore`. The bodies
+ * are built by typed code from the same zod schemas the CRDs are generated
+ * from (a drift test keeps them equal), as JSON, so they hold no unknown or
+ * duplicate field for the server to report, and nothing here reads the
+ * warnings `Warn` (the server's default) would send. `Warn` costs the API
+ * server a second, strict YAML parse of every apply body: measured ~5.5% of
+ * its CPU per BootMachine status apply (pprof, docs/benchmarks.md).
+ */
+export const STATUS_FIELD_VALIDATION = 'Ignore';
+
 /** An ApplyApi (custom objects) whose writes pass the gate and abort when leadership ends. */
 export function gatedApplyApi(api: ApplyApi, gate: WriteGate): ApplyApi {
   const kind = (plural: string) => kindOfPlural.get(plural) ?? plural;
   const withSignal = (signal: AbortSignal, options: ConfigurationOptions | undefined) => signalOptions(signal, options);
+  const status = <P extends object>(param: P): P => ({ fieldValidation: STATUS_FIELD_VALIDATION, ...param });
   return {
     patchNamespacedCustomObject: async (param, options) => api.patchNamespacedCustomObject(param, withSignal(await gate.admit(kind(param.plural), 'apply'), options)),
-    patchNamespacedCustomObjectStatus: async (param, options) => api.patchNamespacedCustomObjectStatus(param, withSignal(await gate.admit(kind(param.plural), 'apply-status'), options)),
+    patchNamespacedCustomObjectStatus: async (param, options) => api.patchNamespacedCustomObjectStatus(status(param), withSignal(await gate.admit(kind(param.plural), 'apply-status'), options)),
     patchClusterCustomObject: async (param, options) => api.patchClusterCustomObject(param, withSignal(await gate.admit(kind(param.plural), 'apply'), options)),
-    patchClusterCustomObjectStatus: async (param, options) => api.patchClusterCustomObjectStatus(param, withSignal(await gate.admit(kind(param.plural), 'apply-status'), options)),
+    patchClusterCustomObjectStatus: async (param, options) => api.patchClusterCustomObjectStatus(status(param), withSignal(await gate.admit(kind(param.plural), 'apply-status'), options)),
   };
 }
 
@@ -146,5 +158,110 @@ export function gatedObjectApplyApi(api: ObjectApplyApi, gate: WriteGate): Objec
       await gate.admit(body.kind, body.kind === 'Event' && body.apiVersion === 'v1' ? 'event' : 'apply');
       return api.applyPatch(body, fieldManager);
     },
+  };
+}
+
+/**
+ * Tells the informer event that only echoes one of the controller's own
+ * status writes from a change made by someone else. The reconcile that wrote
+ * it already saw the same inputs (an input that changed meanwhile queued the
+ * key again on its own), so re-running it for the echo is wasted at best: at
+ * a cold start one extra reconcile per BootMachine, and for a class or
+ * profile a fresh count of machines that are still moving, so another write,
+ * whose echo is reconciled again, as long as machines keep moving.
+ *
+ * The object's own event is classified against the write: while a status
+ * apply of that key is in flight its events are held until the response
+ * (the key is being reconciled anyway, so a held event loses no time), then
+ * the one carrying the resourceVersion the apply returned is dropped and the
+ * others are released in order; an echo that arrives after the response is
+ * dropped the same way. A failed apply releases everything it held.
+ */
+export class OwnWrites {
+  /** Completed writes whose echo has not been seen: "Kind key" -> resourceVersion. */
+  readonly #echoes = new Map<string, string>();
+  /** Writes in flight, with the events held meanwhile. */
+  readonly #inFlight = new Map<string, { writes: number; held: { readonly rv: string | undefined; readonly release: () => void }[] }>();
+
+  /** A status apply of `kind` `key` is about to be sent. */
+  begin(kind: string, key: string): void {
+    const id = `${kind} ${key}`;
+    const entry = this.#inFlight.get(id);
+    if (entry === undefined) this.#inFlight.set(id, { writes: 1, held: [] });
+    else entry.writes++;
+  }
+
+  /** The apply ended: stored as `resourceVersion`, or failed (undefined). */
+  end(kind: string, key: string, resourceVersion: string | undefined): void {
+    const id = `${kind} ${key}`;
+    const entry = this.#inFlight.get(id);
+    let echoed = false;
+    if (entry !== undefined && --entry.writes <= 0) {
+      this.#inFlight.delete(id);
+      for (const h of entry.held) {
+        if (!echoed && resourceVersion !== undefined && h.rv === resourceVersion) echoed = true;
+        else h.release();
+      }
+    } else if (entry !== undefined && resourceVersion !== undefined) {
+      // Another write of the key is still in flight (not done by the controller's queues, which run a key once at a time).
+      const i = entry.held.findIndex((h) => h.rv === resourceVersion);
+      if (i >= 0) { entry.held.splice(i, 1); echoed = true; }
+    }
+    if (!echoed && resourceVersion !== undefined && resourceVersion !== '') this.#echoes.set(id, resourceVersion);
+  }
+
+  /**
+   * An informer event of `kind` `key` whose object is now at `resourceVersion`
+   * (undefined: deleted): calls `release` unless it is the echo of our write,
+   * later if a write of the key is in flight.
+   */
+  event(kind: string, key: string, resourceVersion: string | undefined, release: () => void): void {
+    const id = `${kind} ${key}`;
+    const entry = this.#inFlight.get(id);
+    if (entry !== undefined) {
+      entry.held.push({ rv: resourceVersion, release });
+      return;
+    }
+    const mine = this.#echoes.get(id);
+    // Each write is echoed once; any other event (someone else's write, a delete, a relist) supersedes it.
+    this.#echoes.delete(id);
+    if (mine !== undefined && resourceVersion !== undefined && mine === resourceVersion) return;
+    release();
+  }
+
+  /** Completed writes waiting for their echo, and keys with a write in flight (for tests). */
+  get size(): { readonly echoes: number; readonly inFlight: number } {
+    return { echoes: this.#echoes.size, inFlight: this.#inFlight.size };
+  }
+}
+
+/** The resourceVersion of an apply response (the object the server stored). */
+function versionOf(response: unknown): string | undefined {
+  const rv = (response as { metadata?: { resourceVersion?: unknown } } | null | undefined)?.metadata?.resourceVersion;
+  return typeof rv === 'string' ? rv : undefined;
+}
+
+/** An ApplyApi that reports each status apply of the controller to `own` (see OwnWrites). */
+export function recordingApplyApi(api: ApplyApi, own: OwnWrites): ApplyApi {
+  const key = (param: { namespace?: string; name: string }) => (param.namespace === undefined ? param.name : `${param.namespace}/${param.name}`);
+  const kind = (plural: string) => kindOfPlural.get(plural) ?? plural;
+  const tracked = async <P extends { plural: string; namespace?: string; name: string }>(param: P, send: () => Promise<unknown>): Promise<unknown> => {
+    const k = kind(param.plural);
+    const id = key(param);
+    own.begin(k, id);
+    let rv: string | undefined;
+    try {
+      const response = await send();
+      rv = versionOf(response);
+      return response;
+    } finally {
+      own.end(k, id, rv);
+    }
+  };
+  return {
+    patchNamespacedCustomObject: (param, options) => api.patchNamespacedCustomObject(param, options),
+    patchClusterCustomObject: (param, options) => api.patchClusterCustomObject(param, options),
+    patchNamespacedCustomObjectStatus: (param, options) => tracked(param, () => api.patchNamespacedCustomObjectStatus(param, options)),
+    patchClusterCustomObjectStatus: (param, options) => tracked(param, () => api.patchClusterCustomObjectStatus(param, options)),
   };
 }

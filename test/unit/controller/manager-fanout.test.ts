@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Fanout } from '../../../src/controller/manager/fanout.ts';
+import { RECOUNT_MAX_DELAY_MS, RECOUNT_MIN_DELAY_MS, recountDelayMs } from '../../../src/controller/manager/manager.ts';
 import type { FanoutObject, FanoutView, QueueKind, WatchedKind } from '../../../src/controller/manager/fanout.ts';
 
 type Obj = FanoutObject & { metadata: { name: string; namespace: string } };
@@ -163,4 +164,34 @@ test('fan-out over 10,000 machines is cheap', () => {
   assert.equal(n, 10_001);
   assert.ok(ms < 200, `fan-out took ${ms} ms`);
   assert.equal(fanout.machinesTracked(), 10_000);
+});
+
+test('the recount delay may be a function, read at each machine event (the manager stretches it while machines are queued)', () => {
+  const view = new FakeView();
+  view.put('MachineClass', obj('workers'));
+  view.put('BootMachine', obj('m1', { spec: {} }));
+  let countDelayMs = 1000;
+  const fanout = new Fanout(view, { delayMs: 150, countDelayMs: () => countDelayMs });
+  fanout.changed('BootMachine', 'add', 'lab/m1', () => {});
+  const run = () => {
+    const out: string[] = [];
+    fanout.changed('BootMachine', 'update', 'lab/m1', (k, stale, delayMs) => out.push(`${k} ${stale}${delayMs > 0 ? ` +${delayMs}` : ''}`));
+    return out.sort();
+  };
+  countDelayMs = 7500;
+  view.put('BootMachine', obj('m1', { spec: {}, status: { machineClass: 'workers', profile: 'linux' } }));
+  assert.deepEqual(run(), ['BootMachine lab/m1', 'BootProfile lab/linux +7500', 'MachineClass lab/workers +7500']);
+  countDelayMs = 1000;
+  view.put('BootMachine', obj('m1', { spec: {}, status: { machineClass: 'gpu', profile: 'linux' } }));
+  assert.deepEqual(run(), ['BootMachine lab/m1', 'MachineClass lab/gpu +1000', 'MachineClass lab/workers +1000']);
+});
+
+test('recountDelayMs: the time the machine queue needs to drain at the write rate, within [1 s, 10 s]', () => {
+  assert.equal(recountDelayMs(0, 400), RECOUNT_MIN_DELAY_MS);
+  assert.equal(recountDelayMs(200, 400), 1000, 'a few machines moving: counted after 1 s as before');
+  assert.equal(recountDelayMs(1200, 400), 3000);
+  assert.equal(recountDelayMs(10_000, 400), RECOUNT_MAX_DELAY_MS, 'a cold start: a count at most every 10 s');
+  assert.equal(recountDelayMs(50, 0), RECOUNT_MAX_DELAY_MS, 'a zero rate does not divide by zero (taken as 1/s)');
+  assert.equal(RECOUNT_MIN_DELAY_MS, 1000);
+  assert.equal(RECOUNT_MAX_DELAY_MS, 10_000);
 });

@@ -32,14 +32,21 @@ class FakeSource implements ListWatchSource<Stored> {
     this.#watcher = onEvent;
     return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   }
-  put(obj: object, type: 'ADDED' | 'MODIFIED' = 'MODIFIED'): void {
+  put(obj: object, type: 'ADDED' | 'MODIFIED' = 'MODIFIED', deliver: (send: () => void) => void = (send) => send()): Stored {
     const o = { ...structuredClone(obj), metadata: { ...(obj as Stored).metadata, resourceVersion: this.#rv() } } as Stored;
     this.objects.set(`${o.metadata.namespace}/${o.metadata.name}`, o);
-    this.#watcher?.({ type, object: structuredClone(o) });
+    const watcher = this.#watcher;
+    deliver(() => watcher?.({ type, object: structuredClone(o) }));
+    return o;
   }
 }
 
-function world() {
+/**
+ * `echoAfterResponse`: status applies answer with the stored object and its
+ * watch event arrives after the response, as from a real API server (the
+ * default delivers the event first and answers `{}`).
+ */
+function world(options: { readonly echoAfterResponse?: boolean } = {}) {
   let rv = 1;
   const next = () => String(rv++);
   const kinds: WatchedKind[] = ['BootNetwork', 'BootProfile', 'MachineClass', 'BootMachine', 'AmtNetworkPolicy', 'DaemonSet'];
@@ -54,6 +61,7 @@ function world() {
     const source = sources[kind];
     const current = source.objects.get(`${p.namespace}/${p.name}`) as Stored;
     const status = (p.body as { status: Record<string, unknown> }).status;
+    if (options.echoAfterResponse === true) return source.put({ ...current, status: { ...current.status, ...status } }, 'MODIFIED', (send) => setImmediate(send));
     source.put({ ...current, status: { ...current.status, ...status } });
     return {};
   };
@@ -153,5 +161,38 @@ test('a class change re-resolves the machine with a ClassChanged event; after lo
   sources.MachineClass.put(machineClass('gpu', 'linux', withGeneration(2), withSpec({ priority: -5, selector: { macs: ['52:54:00:00:00:01'] } })));
   await clock.advance(10_000);
   assert.equal(writes.length, before, 'a former leader wrote');
+  await manager.stop();
+});
+
+test('the watch event echoing our own status write does not reconcile the object again; anyone else\'s write does', async () => {
+  const { sources, writes, clock, manager, metrics } = world({ echoAfterResponse: true });
+  sources.BootNetwork.put(network('lab', withGeneration(1)), 'ADDED');
+  sources.BootProfile.put(profile('linux', withGeneration(1)), 'ADDED');
+  sources.MachineClass.put(machineClass('qemu', 'linux', withGeneration(1)), 'ADDED');
+  sources.BootMachine.put(machine('52:54:00:00:00:01', withGeneration(1)), 'ADDED');
+  manager.start();
+  assert.equal(await manager.caches.waitForSync(), true);
+  const reconciles = async (kind: string) => (await metrics.registry.getSingleMetric('netboot_controller_reconcile_total')?.get())?.values
+    .filter((v) => v.labels['kind'] === kind && v.labels['result'] === 'success').reduce((n, v) => n + v.value, 0) ?? 0;
+  const leading = new AbortController();
+  const run = manager.lead(leading.signal);
+  await drain(clock, manager);
+  const key = 'lab/52-54-00-00-00-01';
+  assert.equal(writes.filter((w) => w === `BootMachine ${key}`).length, 1);
+  assert.equal(sources.BootMachine.objects.get(key)?.status?.['machineClass'], 'qemu');
+  assert.equal(await reconciles('BootMachine'), 1, 'one reconcile: the echo of its status write is not reconciled');
+  // The class was recounted after the machine moved to it (the echo still fans out to dependents).
+  assert.equal(sources.MachineClass.objects.get('lab/qemu')?.status?.['matchedMachines'], 1);
+
+  // An agent's write (status.boot) is not ours: the machine is reconciled.
+  const current = sources.BootMachine.objects.get(key) as Stored;
+  sources.BootMachine.put({ ...current, status: { ...current.status, boot: { phase: 'ScriptServed', lastBoot: '2026-11-23T10:00:00Z', node: 'n1' } } });
+  await drain(clock, manager);
+  assert.equal(await reconciles('BootMachine'), 2);
+  const booted = sources.BootMachine.objects.get(key)?.status?.['conditions'] as { type: string; reason: string }[];
+  assert.equal(booted.find((c) => c.type === 'BootHealthy')?.reason, 'Booted');
+
+  leading.abort();
+  await run;
   await manager.stop();
 });
