@@ -10,6 +10,7 @@
  * generation once it matches the controller's), and, once at the end, the
  * iPXE script it renders for a machine of the changed class.
  */
+import { AGENT_NODE_OPTIONS } from '../../../src/controller/daemonset.ts';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { TestCluster } from '../../../test/support/cluster.ts';
@@ -95,7 +96,8 @@ export async function startAgent(o: AgentOptions): Promise<AgentRun> {
   o.closers.push(() => network.stop());
   const args = ['agent', '--network', o.network, '--namespace', o.namespace, '--node', AGENT_NODE, '--interface', 'lo', '--kubeconfig', o.cluster.kubeconfig, '--state', state];
   process.stderr.write(`controller bench: starting netboot ${args.join(' ')}\n`);
-  const child = new NetbootChild('agent', args, o.work);
+  // The environment the rendered DaemonSet gives agent containers.
+  const child = new NetbootChild('agent', args, o.work, { NODE_OPTIONS: AGENT_NODE_OPTIONS });
   o.children.push(child);
   const rss = new RssTimeline(child.pid, 200);
   o.closers.push(() => rss.stop());

@@ -91,6 +91,7 @@ test('command line, downward-API env, image', () => {
   assert.deepEqual(agent?.env, [
     { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
     { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    { name: 'NODE_OPTIONS', value: '--max-old-space-size=320 --max-semi-space-size=16' },
   ]);
 });
 
@@ -105,7 +106,7 @@ test('volumes: per-network hostPath state at /var/lib/netboot, emptyDir /tmp', (
 });
 
 test('resources: defaults, or the options\' as a whole; pull policy and priority class from options', () => {
-  assert.deepEqual(agent?.resources, { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '256Mi' } });
+  assert.deepEqual(agent?.resources, { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } });
   const resources = { requests: { cpu: '200m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } };
   const custom = renderAgentDaemonSet(net, { ...AGENT, resources, imagePullPolicy: 'Always', priorityClassName: 'system-node-critical' }).spec?.template.spec;
   assert.deepEqual(custom?.containers[0]?.resources, resources);
