@@ -32,7 +32,9 @@ import { REPO_ROOT } from '../support/fixtures.ts';
 const NETBOOT = join(REPO_ROOT, 'bin/netboot.js');
 const MAC = '52:54:00:a1:b2:c3';
 const UUID = '4c4c4544-0042-3510-8052-b4c04f4d3732';
-const PORTS = { dhcp: 20067, pxe: 24011, tftp: 20069, http: 28080 };
+// --dry-run adds 10000: 34067/38011/34069/38081. Fixed ports must be unique across the suite (two test files run at
+// once): test/kube/agent-store.test.ts uses 30067-32069 and 38080/39080, controller-amt.test.ts 33067/33069.
+const PORTS = { dhcp: 24067, pxe: 28011, tftp: 24069, http: 28081 };
 const SHIFT = 10000;
 
 const YAML = `apiVersion: netboot.dev/v1alpha1
