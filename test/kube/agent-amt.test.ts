@@ -19,6 +19,7 @@ import type { AmtFactsPatch } from '../../src/boot/status.ts';
 import { kubeStoreApi, kubeStoreSources, openKubeStore } from '../../src/store/kube.ts';
 import { captureLogger } from '../unit/store/fake-kube.ts';
 import { installCrds, startCluster } from '../support/cluster.ts';
+import { until } from './support/kube-json.ts';
 import type { TestCluster } from '../support/cluster.ts';
 
 let cluster: TestCluster;
@@ -42,15 +43,6 @@ const NS = 'agent-amt';
 const MAC = '00:1e:67:aa:bb:cc';
 const NAME = '00-1e-67-aa-bb-cc';
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 type Obj = { metadata: { managedFields?: { manager: string; subresource?: string; fieldsV1: Record<string, unknown> }[] }; status?: { boot?: { amt?: Record<string, unknown>; phase?: string }; amt?: Record<string, unknown> } };
 const machine = async () => await api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: 'bootmachines', name: NAME }) as Obj;

@@ -29,6 +29,7 @@ import { captureLogger } from '../unit/store/fake-kube.ts';
 import { request, withGiaddr } from '../support/dhcp.ts';
 import { REPO_ROOT } from '../support/fixtures.ts';
 import { installCrds, startCluster } from '../support/cluster.ts';
+import { until } from './support/kube-json.ts';
 import type { TestCluster } from '../support/cluster.ts';
 
 let cluster: TestCluster;
@@ -93,15 +94,6 @@ async function get(namespace: string, plural: string, name: string): Promise<Obj
   }
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 type Report = { node: string; planDigest: string; planGeneration?: number; ready: boolean; message?: string; counters?: Record<string, number> };
 const reportOf = async (namespace: string, node: string) => ((await get(namespace, 'bootnetworks', 'lab'))?.status?.['agentReports'] as Report[] | undefined)?.find((r) => r.node === node);

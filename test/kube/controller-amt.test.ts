@@ -35,6 +35,7 @@ import type { KubeStore } from '../../src/store/kube.ts';
 import { startAmtSim } from '../support/amt-sim.ts';
 import type { AmtSim } from '../support/amt-sim.ts';
 import { installCrds, startCluster } from '../support/cluster.ts';
+import { until as pollUntil } from './support/kube-json.ts';
 import type { TestCluster } from '../support/cluster.ts';
 import { request, withArch, withCiaddr, withMac, withType } from '../support/dhcp.ts';
 import { CertLab, INTEL_EKU } from '../unit/amt/openssl.ts';
@@ -87,15 +88,9 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${controller === undefined ? '' : `; controller log:\n${controller.output().slice(-3000)}`}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** `until` with the controller's recent log in the timeout error. */
+const until = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined) =>
+  pollUntil(what, probe, 20_000, 100, () => (controller === undefined ? 'no controller' : `controller log:\n${controller.output().slice(-3000)}`));
 
 type Cond = { type: string; status: string; reason: string; message: string; lastTransitionTime: string };
 type Machine = { status?: { conditions?: Cond[]; amt?: Record<string, unknown>; boot?: { amt?: Record<string, unknown> } } };

@@ -21,13 +21,16 @@ export async function getJson(cluster: TestCluster, kind: string, name: string, 
   return JSON.parse(r.stdout) as Json;
 }
 
-/** Polls `probe` until it returns something other than undefined. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000, everyMs = 200): Promise<T> {
+/**
+ * Polls `probe` until it returns something other than undefined. `context`
+ * adds to the timeout error what would explain it (a process's log).
+ */
+export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000, everyMs = 200, context?: () => string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
     if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${context === undefined ? '' : `; ${context()}`}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
