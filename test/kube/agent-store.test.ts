@@ -160,9 +160,11 @@ test('the kube store: plan from the API, live class changes, status.boot by SSA,
 
     // The agentReports entry: written once readiness is known, as netboot-agent-node-a.
     store.setReady(true, 'serving proxy on lo');
-    const entry = await until('the agentReports entry', () => reportOf(ns, 'node-a'));
+    // The discovered machine recompiles the plan after the debounce, which may land after a first entry was
+    // written with the previous digest; the entry must follow it.
+    const entry = await until('the agentReports entry with the current digest', async () => { const r = await reportOf(ns, 'node-a'); return r?.planDigest === store.planDigest() ? r : undefined; },
+      30_000, 200, () => `agent digest ${store.planDigest()}`);
     assert.equal(entry.ready, true);
-    assert.equal(entry.planDigest, store.planDigest());
     assert.equal(entry.planGeneration, undefined, 'no controller has published this digest yet');
     const net = await get(ns, 'bootnetworks', 'lab');
     const reportOwner = net?.metadata.managedFields?.find((f) => f.manager === 'netboot-agent-node-a');

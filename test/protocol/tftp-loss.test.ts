@@ -84,7 +84,10 @@ describe('5% packet loss inside a private network namespace', () => {
 
   it('losses really happened and the server recovered from them', async (t) => {
     // A transfer whose final ACK was lost ends as failed on the server although the client has the file (RFC 1350's last-ACK problem).
-    const finished = srv.lines.filter((l) => l.msg === 'TFTP transfer finished' || l.msg === 'TFTP transfer failed');
+    // The client may be done while the server still waits on a lost final ACK, so give the server its retries (~8 s) to log the end.
+    const ended = () => srv.lines.filter((l) => l.msg === 'TFTP transfer finished' || l.msg === 'TFTP transfer failed');
+    for (const deadline = Date.now() + 20_000; ended().length < cases.length && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 100));
+    const finished = ended();
     const retransmitted = finished.reduce((n, l) => n + Number(l.retransmitted ?? 0), 0);
     const dropped = await droppedPackets(ns);
     t.diagnostic(`server retransmitted ${retransmitted} packets; ${dropped ?? 'netem (uncounted)'} packets dropped`);
