@@ -46,7 +46,7 @@ import { CpuWindow, RssTimeline, WriteTimeline, peakPerSecond } from './lib/kube
 import { describeCounts, writesBetween } from './lib/kube-metrics.ts';
 import { controllerSynced, planDelivery, startAgent } from './lib/kube-agent.ts';
 import { docSection, lines, rowsOf, targetsOf } from './lib/kube-report.ts';
-import type { ChangeRow, ControllerResult, IdleResult, ObjectSizes, Settings, SyncResult } from './lib/kube-report.ts';
+import type { ChangeRow, ControllerResult, IdleResult, ObjectSizes, RestartResult, Settings, SyncResult } from './lib/kube-report.ts';
 import { cpuMs, processesWith, waitForQuiet } from './lib/proc.ts';
 import { REPO } from './lib/lab.ts';
 import { BENCHMARKS_DOC, DEFAULT_OUT_DIR, fmt, machine, markdown, option, writeResult, writeSection } from './lib/report.ts';
@@ -251,6 +251,38 @@ async function idle(b: Bench, controller: NetbootChild, rss: RssTimeline): Promi
   return { idle: result, steadyMiB };
 }
 
+/**
+ * A controller restart with the inventory already resolved (a rollout, a
+ * crash, a leader failover): the old process stops, a new one starts cold
+ * (empty caches) and catches up. Its initial sync lists every object and
+ * reconciles each once; with every status already current it should write
+ * nothing. Returns the new controller, which serves the rest of the run.
+ */
+async function restartSync(b: Bench, old: NetbootChild): Promise<{ restart: RestartResult; controller: NetbootChild; metricsPort: number; rss: RssTimeline; exited: Promise<never> }> {
+  await b.machines.until(resolvedAsExpected, CHANGE_TIMEOUT_S * 1000);
+  await b.writes.quiet(writesBetween, 3000, 120_000);
+  await old.stop();
+  const base = await b.writes.snapshot();
+  const events0 = b.machines.modifiedAt.length;
+  const serverCpu0 = { apiServer: cpuMs(b.servers.apiServer), etcd: cpuMs(b.servers.etcd) };
+  const next = await startController(b);
+  const signal = await Promise.race([controllerSynced(next.controller, next.metricsPort), next.exited,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`restarted controller: no "initial reconcile done" within ${TIMEOUT_S} s`)), TIMEOUT_S * 1000).unref())]);
+  const cpu = cpuMs(next.controller.pid);
+  const reconcileMs = await saveControllerMetrics(b, next.metricsPort, 'restart-sync');
+  const settleS = await b.writes.quiet(writesBetween, 5000, 120_000);
+  const settled = await b.writes.snapshot();
+  const w = writesBetween(base, settled);
+  const restart: RestartResult = {
+    controllerS: (signal.at - next.controller.startedAt) / 1000, controllerCacheSyncS: signal.syncSeconds, controllerOwnReconcileS: signal.ownSeconds,
+    controllerCpuS: cpu / 1000, meanReconcileMs: reconcileMs, writes: w.total, writesByKey: Object.fromEntries(w.byKey), settleS,
+    machineEvents: b.machines.modifiedAt.length - events0, peakRssMiB: next.rss.peakMiB(),
+    apiServerCpuS: (cpuMs(b.servers.apiServer) - serverCpu0.apiServer) / 1000, etcdCpuS: (cpuMs(b.servers.etcd) - serverCpu0.etcd) / 1000,
+  };
+  process.stderr.write(`  restarted controller: ${signal.how} at ${fmt(restart.controllerS, 1)} s (caches listed ${fmt(restart.controllerCacheSyncS, 1)} s); ${fmt(w.total)} writes (${describeCounts(w.byKey)}); BootMachine updates ${fmt(restart.machineEvents)}\n`);
+  return { restart, ...next };
+}
+
 async function measureChange(b: Bench, name: string, affected: number, change: () => Promise<number>): Promise<ChangeRow> {
   process.stderr.write(`controller bench: class change: ${name} (${fmt(affected)} machines) ...\n`);
   const before = await b.writes.snapshot();
@@ -358,14 +390,17 @@ async function run(b: Bench): Promise<void> {
   const { idle: idleResult, steadyMiB } = await phase(b, 'idle', () => idle(b, controller, rss));
   r.idle = idleResult;
   r.changes = await phase(b, 'class changes', () => classChanges(b));
+  rss.stop();
+  const restarted = await phase(b, 'restart sync', () => restartSync(b, controller));
+  r.restartSync = restarted.restart;
   try {
     await phase(b, 'plan delivery', () => delivery(b));
   } catch (err) {
     r.problems.push(`plan delivery: ${err instanceof Error ? err.message : String(err)}`);
   }
-  if (controller.exited) r.problems.push(`netboot controller exited during the run:\n${controller.lastLines()}`);
-  await saveControllerMetrics(b, metricsPort, 'end');
-  rss.stop();
+  if (restarted.controller.exited) r.problems.push(`netboot controller exited during the run:\n${restarted.controller.lastLines()}`);
+  await saveControllerMetrics(b, restarted.metricsPort, 'end');
+  restarted.rss.stop();
   b.writes.stop();
   const end = await b.writes.snapshot();
   r.controllerRss = { peakMiB: rss.peakMiB(), steadyMiB, lastMiB: rss.lastMiB(), samples: rss.samples.length };

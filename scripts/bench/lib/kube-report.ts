@@ -97,6 +97,25 @@ export interface ObjectSizes {
 
 export interface Target { readonly name: string; readonly met: boolean; readonly detail: string }
 
+/** A controller restarted with every status current: a cold process catching up with the cluster. */
+export interface RestartResult {
+  /** From the new process's start until its "initial reconcile done" line. */
+  readonly controllerS: number;
+  readonly controllerCacheSyncS: number;
+  readonly controllerOwnReconcileS: number;
+  readonly controllerCpuS: number;
+  readonly meanReconcileMs: Record<string, number>;
+  /** Writes from the new process's start until they stopped (Lease writes apart). */
+  readonly writes: number;
+  readonly writesByKey: Record<string, number>;
+  readonly settleS: number;
+  /** BootMachine updates the benchmark's watch saw meanwhile. */
+  readonly machineEvents: number;
+  readonly peakRssMiB: number;
+  readonly apiServerCpuS: number;
+  readonly etcdCpuS: number;
+}
+
 export interface ControllerResult {
   readonly bench: 'controller';
   readonly machine: Machine;
@@ -107,6 +126,7 @@ export interface ControllerResult {
   controllerRss?: { peakMiB: number; steadyMiB: number; lastMiB: number; samples: number };
   idle?: IdleResult;
   changes: ChangeRow[];
+  restartSync?: RestartResult;
   peakWritesPerS?: number;
   agent?: { readyS: number; rssMiB: number; peakMiB: number };
   delivery?: DeliveryResult;
@@ -127,7 +147,12 @@ export function targetsOf(r: ControllerResult, s: Settings): Target[] {
   }
   const sync = r.initialSync;
   if (sync !== undefined) {
-    t.push({ name: `initial sync <= ${TARGETS.syncS} s`, met: sync.done && sync.watchS <= TARGETS.syncS, detail: `${sync.done ? fmt(sync.watchS, 1) : `not done after ${fmt(sync.watchS, 0)}`} s until the benchmark's watch saw all ${fmt(s.machines)} BootMachines resolved; the controller logged "initial reconcile done" at ${fmt(sync.controllerS, 1)} s` });
+    t.push({ name: `initial sync <= ${TARGETS.syncS} s (first resolution: every BootMachine new, one status apply each)`, met: sync.done && sync.watchS <= TARGETS.syncS, detail: `${sync.done ? fmt(sync.watchS, 1) : `not done after ${fmt(sync.watchS, 0)}`} s until the benchmark's watch saw all ${fmt(s.machines)} BootMachines resolved; the controller logged "initial reconcile done" at ${fmt(sync.controllerS, 1)} s` });
+  }
+  const restart = r.restartSync;
+  if (restart !== undefined) {
+    t.push({ name: `initial sync <= ${TARGETS.syncS} s (controller restart: every status current)`, met: restart.controllerS <= TARGETS.syncS && restart.machineEvents === 0,
+      detail: `a new controller process logged "initial reconcile done" ${fmt(restart.controllerS, 1)} s after it started, with ${fmt(restart.writes)} writes (${counts(restart.writesByKey)}) and ${fmt(restart.machineEvents)} BootMachine updates` });
   }
   if (r.idle !== undefined) {
     t.push({ name: 'writes per minute when idle = 0', met: r.idle.writesPerMin === 0, detail: `${fmt(r.idle.writesPerMin, 1)} writes/min to netboot resources, DaemonSets and Events over ${fmt(r.idle.seconds)} s (${describeCounts(new Map(Object.entries(r.idle.writesByKey)))}); Lease writes ${fmt(r.idle.leaseWritesPerMin, 1)}/min, ${s.leaderElect ? 'leader election renewals and' : 'leader election off, so only'} the API server's own lease` });
@@ -160,8 +185,8 @@ export function rowsOf(r: ControllerResult, s: Settings): string[][] {
   if (r.create !== undefined) rows.push([`create the inventory (${fmt(s.machines)} BootMachines, ${s.classes} classes)`, `${fmt(r.create.seconds, 1)} s; BootMachines ${fmt(r.create.machinesPerS)}/s with ${s.concurrency} requests in flight`, '-']);
   const sync = r.initialSync;
   if (sync !== undefined) {
-    rows.push(['initial sync: every BootMachine resolved (benchmark\'s watch)', sync.done ? `${fmt(sync.watchS, 1)} s` : `NOT done after ${fmt(sync.watchS)} s (${fmt(sync.pending)} pending)`, `<= ${TARGETS.syncS} s`]);
-    rows.push(['initial sync: controller logs "initial reconcile done"', `${fmt(sync.controllerS, 1)} s (its own timer: caches listed ${fmt(sync.controllerCacheSyncS, 1)} s, queues drained ${fmt(sync.controllerOwnReconcileS, 1)} s later); controller CPU ${fmt(sync.controllerCpuS, 1)} s; mean reconcile ${Object.entries(sync.meanReconcileMs).map(([k, v]) => `${k} ${fmt(v, 1)} ms`).join(', ')}`, `<= ${TARGETS.syncS} s`]);
+    rows.push(['initial sync, first resolution: every BootMachine resolved (benchmark\'s watch)', sync.done ? `${fmt(sync.watchS, 1)} s` : `NOT done after ${fmt(sync.watchS)} s (${fmt(sync.pending)} pending)`, `<= ${TARGETS.syncS} s`]);
+    rows.push(['initial sync, first resolution: controller logs "initial reconcile done"', `${fmt(sync.controllerS, 1)} s (its own timer: caches listed ${fmt(sync.controllerCacheSyncS, 1)} s, queues drained ${fmt(sync.controllerOwnReconcileS, 1)} s later); controller CPU ${fmt(sync.controllerCpuS, 1)} s; mean reconcile ${Object.entries(sync.meanReconcileMs).map(([k, v]) => `${k} ${fmt(v, 1)} ms`).join(', ')}`, `<= ${TARGETS.syncS} s`]);
     rows.push(['writes during initial sync', `${fmt(sync.writes)}: ${counts(sync.writesByKey)}`, '-']);
     rows.push(['peak write rate during initial sync', `${fmt(sync.peakWritesPerS)}/s (API server counters, 1 s samples); ${fmt(sync.peakWatchEventsPerS)} BootMachine updates in the busiest second (watch)`, '-']);
     rows.push(['CPU during initial sync: kube-apiserver / etcd / controller', `${fmt(sync.apiServerCpuS, 1)} / ${fmt(sync.etcdCpuS, 1)} / ${fmt(sync.controllerCpuS, 1)} s; per write ${fmt((sync.apiServerCpuS * 1000) / sync.writes, 2)} / ${fmt((sync.etcdCpuS * 1000) / sync.writes, 2)} / ${fmt((sync.controllerCpuS * 1000) / sync.writes, 2)} ms`, '-']);
@@ -173,6 +198,11 @@ export function rowsOf(r: ControllerResult, s: Settings): string[][] {
   }
   for (const c of r.changes) {
     rows.push([`class change: ${c.name}`, c.done ? `${fmt(c.seconds, 2)} s; ${fmt(c.writes)} writes (last ~${fmt(c.quietAfterS)} s after the change), peak ${fmt(c.peakWritesPerS)}/s` : `NOT done after ${fmt(c.seconds)} s (${fmt(c.pending)} pending); ${fmt(c.writes)} writes`, `<= ${TARGETS.reresolveS} s`]);
+  }
+  const restart = r.restartSync;
+  if (restart !== undefined) {
+    rows.push(['initial sync, controller restart (statuses current): controller logs "initial reconcile done"', `${fmt(restart.controllerS, 1)} s (its own timer: caches listed ${fmt(restart.controllerCacheSyncS, 1)} s, queues drained ${fmt(restart.controllerOwnReconcileS, 1)} s later); controller CPU ${fmt(restart.controllerCpuS, 1)} s; peak RSS ${fmt(restart.peakRssMiB, 1)} MiB`, `<= ${TARGETS.syncS} s`]);
+    rows.push(['writes during the restart sync (until none for 5 s)', `${fmt(restart.writes)} (${counts(restart.writesByKey)}); BootMachine updates seen: ${fmt(restart.machineEvents)}; kube-apiserver / etcd CPU ${fmt(restart.apiServerCpuS, 1)} / ${fmt(restart.etcdCpuS, 1)} s`, '-']);
   }
   if (r.peakWritesPerS !== undefined) rows.push(['peak API write rate (busiest 1 s sample, whole run)', `${fmt(r.peakWritesPerS)}/s`, '-']);
   if (r.agent !== undefined) rows.push(['agent start to /readyz 200 (informers synced, plan compiled, listeners bound)', `${fmt(r.agent.readyS, 1)} s`, '-']);
@@ -224,6 +254,10 @@ export function docSection(info: Machine, r: ControllerResult, s: Settings): str
     'the resources through informers and compiles the plan itself; each change flips one class\'s profile, and is timed from the API server',
     'acknowledging the write to the agent\'s /metrics showing the new plan digest (polled every 20 ms), to the agent\'s own agentReports',
     'entry, and to the controller\'s status.planDigest (both by watch). Before the changes, a second idle window runs with the agent too.',
+    'Initial sync is measured twice: *first resolution*, the cold start above, where all 10,000 BootMachines are new and each needs its',
+    'first status apply; and *controller restart*, after the class changes, where the controller process is stopped and a new one starts',
+    'with empty caches against the same, already resolved inventory (a rollout, a crash, a leader failover), lists everything and',
+    'reconciles every object once.',
     '',
     'The figures come from a shared 2-core machine: other sessions ran their tests on the same cores during the run, so the times are',
     'upper bounds of what the code does on a quiet machine. The last two rows record how much other work there was (CPU not used by the',

@@ -153,7 +153,11 @@ export function peakPerSecond(times: readonly number[], t0 = -Infinity, t1 = Inf
   return best;
 }
 
-/** User CPU ms of this process and every process descended from it (the API server, etcd, controller, agent). */
+/**
+ * User CPU ms of this process and every process descended from it (the API
+ * server, etcd, controller, agent), including those that have exited and been
+ * reaped (cutime), so stopping a child mid-phase does not look like foreign work.
+ */
 export function ownTreeUserMs(): number {
   const parent = new Map<number, number>();
   const user = new Map<number, number>();
@@ -163,7 +167,7 @@ export function ownTreeUserMs(): number {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       parent.set(Number(entry), Number(fields[1]));
-      user.set(Number(entry), Number(fields[11]) * 10); // utime in USER_HZ (100) ticks
+      user.set(Number(entry), (Number(fields[11]) + Number(fields[13])) * 10); // utime + cutime in USER_HZ (100) ticks
     } catch { /* gone */ }
   }
   let total = 0;
