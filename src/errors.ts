@@ -49,6 +49,7 @@ export const Errors = {
   MetricsListenFailed: { code: 'NB4022', summary: 'The controller could not listen on its --metrics-address.' },
   EventRecordFailed: { code: 'NB4023', summary: 'A Kubernetes Event could not be written; reconciling goes on without it.' },
   ReconcileFailed: { code: 'NB4024', summary: 'A reconcile failed; its key is retried with backoff.' },
+  StaleReportsCheckFailed: { code: 'NB4025', summary: 'The controller could not list agent pods or remove stale BootNetwork status.agentReports entries; it looks again later.' },
 
   AmtCertificateUnreadable: { code: 'NB5001', summary: 'A provisioning certificate Secret could not be parsed.' },
   AmtPfxPasswordRejected: { code: 'NB5002', summary: 'The password from the Secret does not open the PFX provisioning certificate.' },

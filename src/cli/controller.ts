@@ -15,6 +15,7 @@ import { Errors, NetbootError, isNetbootError } from '../errors.ts';
 import { Manager } from '../controller/manager/manager.ts';
 import { kubeSources } from '../controller/manager/caches.ts';
 import { kubeSecretReader } from '../controller/amt-certificates.ts';
+import { kubeAgentReportsApi } from '../controller/stale-reports.ts';
 import { serveMetrics } from '../controller/manager/http.ts';
 import { DEFAULT_WRITE_RATE } from '../controller/manager/writes.ts';
 import { createControllerMetrics } from '../controller/metrics.ts';
@@ -153,6 +154,7 @@ export async function runController(args: string[]): Promise<number> {
     writeRate: { perSecond: config.writeQps, burst: config.writeBurst },
     // `get` on the Secrets AmtNetworkPolicies name (their provisioning certificates); no list or watch.
     secrets: kubeSecretReader(kc),
+    agentReports: kubeAgentReportsApi(kc),
     ...(testClock === undefined ? {} : { clock: testClock }),
   });
   let http;

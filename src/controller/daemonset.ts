@@ -75,6 +75,11 @@ export function agentLabels(network: string): Record<string, string> {
   };
 }
 
+/** The agent pods' label selector as a string, for a list request. */
+export function agentPodSelector(network: string): string {
+  return Object.entries(agentSelector(network)).map(([k, v]) => `${k}=${v}`).join(',');
+}
+
 /** The selector: immutable once the DaemonSet exists, so only labels that never change. */
 export function agentSelector(network: string): Record<string, string> {
   const labels = agentLabels(network);

@@ -183,5 +183,7 @@ export const EventReason = {
   InvalidSpec: 'InvalidSpec',
   /** Warning, BootMachine: the DNS suffix AMT knows stopped matching the provisioning certificate (AmtDnsSuffixMatched became False); the message is the remediation, naming the network and the deadline. */
   AmtSuffixMismatch: 'AmtSuffixMismatch',
+  /** Normal, BootNetwork: an agentReports entry was removed because no agent pod runs on its node any more (src/controller/stale-reports.ts). */
+  StaleAgentReportRemoved: 'StaleAgentReportRemoved',
 } as const;
 export type EventReasonName = (typeof EventReason)[keyof typeof EventReason];

@@ -16,6 +16,9 @@ import type { AgentReport } from './kube-api.ts';
 /** The entry as the agent wants it, without its timestamp. */
 export type ReportContent = Omit<AgentReport, 'updatedAt'>;
 
+/** How long after a write a status without the entry is taken for one from before it. */
+export const ENTRY_SETTLE_MS = 5_000;
+
 /** What was last written, and when the counters in it were. */
 export interface WrittenReport {
   readonly content: ReportContent;
@@ -72,6 +75,8 @@ export class AgentReporter {
   #failures = 0;
   #retryAt = 0;
   #closed = false;
+  /** When the last write returned. */
+  #writtenAt = -Infinity;
   /** Writes so far, for tests and metrics. */
   writes = 0;
 
@@ -83,6 +88,22 @@ export class AgentReporter {
   /** Updates what the entry should say; writes if that is a change worth writing. Nothing is written before `ready` is known. */
   set(update: Partial<ReportContent>): void {
     this.#desired = { ...this.#desired, ...update };
+    this.#evaluate(false);
+  }
+
+  /**
+   * What the BootNetwork's status, as this agent's informer last saw it,
+   * holds for this node. An entry that is gone although this agent wrote one
+   * (the controller removed it as stale, src/controller/stale-reports.ts, or
+   * someone edited the status) is written again; not within
+   * ENTRY_SETTLE_MS of a write, since the informer may still deliver a status
+   * from before it.
+   */
+  observed(present: boolean): void {
+    if (present || this.#closed || this.#last === undefined || this.#writing !== undefined) return;
+    if (this.#opts.clock.now() - this.#writtenAt < ENTRY_SETTLE_MS) return;
+    this.#opts.log.info({}, 'this agent\'s entry in BootNetwork status.agentReports is gone; writing it again');
+    this.#last = undefined;
     this.#evaluate(false);
   }
 
@@ -143,6 +164,7 @@ export class AgentReporter {
     this.#writing = this.#opts.write(report).then(() => {
       this.writes++;
       this.#failures = 0;
+      this.#writtenAt = this.#opts.clock.now();
       this.#last = { content, countersAt: countersChanged ? now : (this.#last?.countersAt ?? now) };
     }, (err: unknown) => {
       this.#failures++;

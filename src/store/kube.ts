@@ -349,8 +349,11 @@ export class KubeStore implements BootStore {
   #updateReport(): void {
     if (this.#plan === undefined) return;
     const digest = this.planDigest();
-    this.#matchedGeneration = servedGeneration(this.#informers.networks.get(`${this.#ns}/${this.#networkName}`)?.status, digest, this.#matchedGeneration);
+    const status = this.#informers.networks.get(`${this.#ns}/${this.#networkName}`)?.status;
+    this.#matchedGeneration = servedGeneration(status, digest, this.#matchedGeneration);
     this.#reporter.set({ planDigest: digest, ...(this.#matchedGeneration === undefined ? {} : { planGeneration: this.#matchedGeneration }) });
+    const reports = status?.['agentReports'];
+    this.#reporter.observed(Array.isArray(reports) && reports.some((r: unknown) => (r as { node?: unknown } | null)?.node === this.#node));
   }
 
   // ---- status ----------------------------------------------------------

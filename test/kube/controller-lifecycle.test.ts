@@ -19,6 +19,7 @@ import { GROUP, VERSION } from '../../src/api/v1alpha1/index.ts';
 import type { MachineClass } from '../../src/api/v1alpha1/machineclass.ts';
 import { compilePlan } from '../../src/boot/plan.ts';
 import { planDigest } from '../../src/boot/plan-digest.ts';
+import { agentSelector } from '../../src/controller/daemonset.ts';
 import { EventReason } from '../../src/controller/reasons.ts';
 import { installCrds, startCluster } from '../support/cluster.ts';
 import type { TestCluster } from '../support/cluster.ts';
@@ -208,6 +209,27 @@ spec:
     t.diagnostic(`restarted: initial reconcile ${String(initial['ms'])} ms, ${String(initial['reconciles'])} reconciles`);
     assert.equal(initial['writes'], 0, 'a restart wrote something');
     assert.deepEqual(await versions(), before, 'a restart changed an object');
+
+    // A node that vanished leaves its agent's entry behind (the agent never stopped cleanly). With no agent pod on that
+    // node and the entry older than STALE_AFTER_MS, the controller removes it; entries of nodes with a pod stay.
+    // No kubelet runs here: the pods are objects bound to their nodes, which is all the controller reads.
+    await cluster.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: NS } }));
+    for (const node of ['node1', 'node2']) {
+      await cluster.kubectl(['apply', '-f', '-'], JSON.stringify({
+        apiVersion: 'v1', kind: 'Pod', metadata: { name: `netboot-agent-segment-${node}`, namespace: NS, labels: agentSelector('segment') },
+        spec: { nodeName: node, automountServiceAccountToken: false, containers: [{ name: 'agent', image: IMAGE }] },
+      }));
+    }
+    const longAgo = new Date(Date.now() - 10 * 60_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    const gone = { apiVersion: `${GROUP}/${VERSION}`, kind: 'BootNetwork', metadata: { name: 'segment', namespace: NS },
+      status: { agentReports: [{ node: 'node-gone', planDigest: 'ffffffffffffffffffffffffffffffff', planGeneration: 1, ready: true, updatedAt: longAgo }] } };
+    await cluster.kubectl(['apply', '--server-side', '--field-manager=netboot-agent-node-gone', '--subresource=status', '-f', '-'], JSON.stringify(gone));
+    const pruned = await waitForJson('the stale entry removed', () => get('bootnetwork', 'segment'),
+      (n) => !(n.status?.agentReports as { node: string }[]).some((r) => r.node === 'node-gone') && condition(n, 'PlanServed')?.status === 'True');
+    assert.deepEqual((pruned.status?.agentReports as { node: string }[]).map((r) => r.node).sort(), ['node1', 'node2'], 'the live agents\' entries stay');
+    const removedEvents = (await list<Json & { reason?: string; message?: string }>('events')).filter((e) => e.reason === EventReason.StaleAgentReportRemoved);
+    assert.equal(removedEvents.length, 1, 'one Event says which entry went and why');
+    assert.match(String(removedEvents[0]?.message), /node node-gone: no agent pod/);
 
     // Deleting the network: its DaemonSet is owned by it, so the garbage collector (in
     // kube-controller-manager, not running here) deletes it; the controller does not recreate the network's agents.

@@ -24,13 +24,15 @@ import type { AgentPodOptions } from '../daemonset.ts';
 import { EventRecorder } from '../events.ts';
 import { AmtCertificates } from '../amt-certificates.ts';
 import type { SecretReader } from '../amt-certificates.ts';
+import { StaleReportPruner } from '../stale-reports.ts';
+import type { AgentReportsApi } from '../stale-reports.ts';
 import type { ControllerMetrics } from '../metrics.ts';
 import { ControllerCaches, WATCHED_KINDS } from './caches.ts';
 import type { CacheSources } from './caches.ts';
 import { Fanout, QUEUE_KINDS } from './fanout.ts';
 import type { QueueKind } from './fanout.ts';
 import { reconcilers } from './reconcile.ts';
-import { DEFAULT_WRITE_RATE, OwnWrites, WriteGate, gatedApplyApi, gatedObjectApplyApi, recordingApplyApi } from './writes.ts';
+import { DEFAULT_WRITE_RATE, OwnWrites, WriteGate, gatedAgentReportsApi, gatedApplyApi, gatedObjectApplyApi, recordingApplyApi } from './writes.ts';
 
 /**
  * Workers per queue. Machines are many and independent: a status apply takes
@@ -60,6 +62,8 @@ export interface ManagerOptions {
   readonly queueBackoff?: BackoffPolicy;
   /** Reads the Secrets AmtNetworkPolicies name (`get` only). Without it, policies with a certificate report it unreadable. */
   readonly secrets?: SecretReader;
+  /** Agent pods and stale status.agentReports entries (src/controller/stale-reports.ts); without it stale entries stay. */
+  readonly agentReports?: AgentReportsApi;
 }
 
 /** Recounts wait at least this long (Fanout's countDelayMs). */
@@ -150,6 +154,10 @@ export class Manager {
       agent: options.agent,
       clock: this.#clock,
       certificates: new AmtCertificates(options.secrets),
+      ...(options.agentReports === undefined ? {} : { staleReports: new StaleReportPruner(gatedAgentReportsApi(options.agentReports, this.#gate), (err) => {
+        if (isNetbootError(err, Errors.ControllerNotLeader)) return;
+        this.#log.warn({ code: Errors.StaleReportsCheckFailed.code }, err instanceof Error ? err.message : String(err));
+      }) }),
       enqueue: (kind, key) => this.#queues?.get(kind)?.add(key),
     });
     this.#caches.on((kind, event, key) => {

@@ -22,7 +22,7 @@ import type { ApplyableObject, ObjectApplier } from '../../kube/apply-object.ts'
 import type { Clock } from '../../kube/clock.ts';
 import { splitKey } from '../../kube/informer.ts';
 import type { ReconcileResult, Reconciler } from '../../kube/queue.ts';
-import { agentDaemonSetName } from '../daemonset.ts';
+import { agentDaemonSetName, agentPodSelector } from '../daemonset.ts';
 import type { AgentPodOptions } from '../daemonset.ts';
 import { evaluateAmtPolicy } from '../evaluate/amtpolicy.ts';
 import { evaluateClass } from '../evaluate/class.ts';
@@ -31,6 +31,9 @@ import { evaluateNetwork } from '../evaluate/network.ts';
 import { evaluateProfile } from '../evaluate/profile.ts';
 import type { EventSpec } from '../evaluate/types.ts';
 import type { EventRecorder } from '../events.ts';
+import { EventReason } from '../reasons.ts';
+import { STALE_AFTER_MS } from '../stale-reports.ts';
+import type { StaleReportPruner } from '../stale-reports.ts';
 import type { AmtCertificates } from '../amt-certificates.ts';
 import type { MachineAmtInput } from '../amt.ts';
 import { resolveMachine } from '../evaluate/machine.ts';
@@ -54,6 +57,8 @@ export interface ReconcileContext {
   readonly clock: Clock;
   /** AmtNetworkPolicy certificates, read from their Secrets and shared by policies and machines. */
   readonly certificates: AmtCertificates;
+  /** Removes agentReports entries of agents that are gone (src/controller/stale-reports.ts). */
+  readonly staleReports?: StaleReportPruner;
   /** Queues a key now (a policy whose certificate changed requeues its machines). */
   readonly enqueue?: (kind: QueueKind, key: string) => void;
 }
@@ -125,6 +130,13 @@ export async function reconcileNetwork(ctx: ReconcileContext, key: string): Prom
   });
   await ctx.objects.apply(result.daemonSet as unknown as ApplyableObject, daemonSet);
   await writeStatus(ctx, network, result.status, result.events);
+  if (ctx.staleReports === undefined) return;
+  const scheduled = (daemonSet as { status?: { desiredNumberScheduled?: number } } | undefined)?.status?.desiredNumberScheduled;
+  const pruned = await ctx.staleReports.prune(network, agentPodSelector(name), scheduled, ctx.clock.now());
+  for (const e of pruned.removed) {
+    ctx.events.record(network, { type: 'Normal', reason: EventReason.StaleAgentReportRemoved, message: `removed the status.agentReports entry of node ${e.node}: no agent pod of DaemonSet ${agentDaemonSetName(name)} runs there and the entry was not updated for ${STALE_AFTER_MS / 1000} s` });
+  }
+  return soonest(pruned.recheckInMs);
 }
 
 /** BootMachine: resolve class and profile against the network's classes; requeue when a boot could stall. */

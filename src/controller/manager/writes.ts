@@ -16,6 +16,7 @@ import type { Bucket, RateLimit } from '../../kube/backoff.ts';
 import { sleep, systemClock } from '../../kube/clock.ts';
 import type { Clock } from '../../kube/clock.ts';
 import { signalOptions } from '../../kube/kube.ts';
+import type { AgentReportsApi } from '../stale-reports.ts';
 
 /**
  * Default bound on object and status writes together: 400 per second,
@@ -35,7 +36,7 @@ export const DEFAULT_WRITE_RATE: RateLimit = { perSecond: 400, burst: 800 };
 export const DEFAULT_EVENT_RATE: RateLimit = { perSecond: 20, burst: 100 };
 
 /** What a write is, for the metrics: the object's kind and the verb (apply, apply-status, event). */
-export type WriteVerb = 'apply' | 'apply-status' | 'event';
+export type WriteVerb = 'apply' | 'apply-status' | 'patch-status' | 'event';
 
 /** Hooks for counting; all optional. */
 export interface WriteGateOptions {
@@ -148,6 +149,17 @@ export function gatedApplyApi(api: ApplyApi, gate: WriteGate): ApplyApi {
     patchNamespacedCustomObjectStatus: async (param, options) => api.patchNamespacedCustomObjectStatus(status(param), withSignal(await gate.admit(kind(param.plural), 'apply-status'), options)),
     patchClusterCustomObject: async (param, options) => api.patchClusterCustomObject(param, withSignal(await gate.admit(kind(param.plural), 'apply'), options)),
     patchClusterCustomObjectStatus: async (param, options) => api.patchClusterCustomObjectStatus(status(param), withSignal(await gate.admit(kind(param.plural), 'apply-status'), options)),
+  };
+}
+
+/** An AgentReportsApi whose removals pass the gate (reads do not: a standby replica may look, only the leader writes). */
+export function gatedAgentReportsApi(api: AgentReportsApi, gate: WriteGate): AgentReportsApi {
+  return {
+    agentNodes: (namespace, selector) => api.agentNodes(namespace, selector),
+    removeEntries: async (namespace, network, entries) => {
+      await gate.admit('BootNetwork', 'patch-status');
+      return api.removeEntries(namespace, network, entries);
+    },
   };
 }
 

@@ -16,7 +16,7 @@ import { isNetbootError, Errors } from '../../../src/errors.ts';
 import { openKubeStore } from '../../../src/store/kube.ts';
 import type { KubeStore, KubeStoreOptions } from '../../../src/store/kube.ts';
 import { PlanDigester } from '../../../src/store/kube-digest.ts';
-import { decideReport, servedGeneration } from '../../../src/store/kube-report.ts';
+import { ENTRY_SETTLE_MS, decideReport, servedGeneration } from '../../../src/store/kube-report.ts';
 import { FakeClock, settle } from '../../support/fake-clock.ts';
 import { planFrom, labYaml } from '../../support/dhcp.ts';
 import { FakeApi, FakeNamespace, captureLogger, unreachable } from './fake-kube.ts';
@@ -440,5 +440,31 @@ test('10,000 machines: a class change recompiles in well under the 2 s budget', 
   t.diagnostic(`second recompile: ${(performance.now() - d0).toFixed(1)} ms`);
   assert.equal(store.planDigest(), planDigest(store.plan()));
   assert.equal(store.plan().machines.size, 10_000);
+  await store.close();
+});
+
+test('report entry: removed by someone else (the controller, as stale), it is written again; a status from before the write is not taken for a removal', async () => {
+  const { clock, api, store, ns } = await setup({ machines: 1 });
+  store.setReady(true, 'serving proxy on lo');
+  await clock.advance(10);
+  assert.equal(api.reports.length, 1);
+  const entries = () => (ns.get('bootnetworks', 'lab')?.status?.['agentReports'] ?? []) as { node: string }[];
+  assert.deepEqual(entries().map((r) => r.node), ['n1']);
+
+  // Within ENTRY_SETTLE_MS of the write a status without the entry may simply be older than it: no write.
+  ns.setStatus('bootnetworks', 'lab', { ...ns.get('bootnetworks', 'lab')?.status, agentReports: [] });
+  await clock.advance(10);
+  assert.equal(api.reports.length, 1);
+
+  // Later, the entry gone means removed: the same content is written again, once.
+  await clock.advance(ENTRY_SETTLE_MS);
+  ns.setStatus('bootnetworks', 'lab', { ...ns.get('bootnetworks', 'lab')?.status, planGeneration: 3, agentReports: [] });
+  await clock.advance(10);
+  assert.equal(api.reports.length, 2);
+  assert.equal(api.reports[1]?.node, 'n1');
+  assert.equal(api.reports[1]?.planDigest, store.planDigest());
+  assert.deepEqual(entries().map((r) => r.node), ['n1']);
+  await clock.advance(600_000);
+  assert.equal(api.reports.length, 2, 'present again: nothing more to write');
   await store.close();
 });
