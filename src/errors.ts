@@ -43,6 +43,7 @@ export const Errors = {
   NetworkNotFound: { code: 'NB4012', summary: 'The agent\'s BootNetwork does not exist or is invalid; the agent waits for it or keeps serving its last plan.' },
   AgentReportWriteFailed: { code: 'NB4013', summary: 'An agent could not write its entry in BootNetwork status.agentReports; it retries with backoff.' },
   StatusBacklogFull: { code: 'NB4014', summary: 'Too many BootMachine statuses are waiting to be written (API server unreachable); observations of further machines are dropped.' },
+  DhcpStandby: { code: 'NB4016', summary: 'Mode dhcp: another agent answers DHCP for this BootNetwork, so this one stands by (one lease table per agent: two would hand out the same address).' },
   AgentRestartRequired: { code: 'NB4015', summary: 'The BootNetwork\'s mode, ports or interface changed; the agent exits so its DaemonSet restarts it with the new listeners.' },
   ControllerNotLeader: { code: 'NB4020', summary: 'A controller write was not sent because this replica does not hold the leader Lease (anymore).' },
   ControllerConfigInvalid: { code: 'NB4021', summary: 'A netboot controller flag or environment variable has an invalid value.' },

@@ -63,6 +63,11 @@ const TYPE_NAMES = ['none', 'discover', 'offer', 'request', 'decline', 'ack', 'n
 /** Handles one datagram; exported for tests that drive it without sockets. */
 export async function handleDatagram(deps: DhcpDeps, listener: Listener, msg: Uint8Array, source: { address: string; port: number }): Promise<{ decision?: Decision; reply?: Uint8Array; reason?: string }> {
   const port = String(listener === 'dhcp' ? deps.ports.dhcp : deps.ports.pxe);
+  const standby = listener === 'dhcp' && deps.store.plan().network.mode === 'dhcp' ? deps.store.dhcpStandby?.() : undefined;
+  if (standby !== undefined) {
+    deps.metrics.dhcpPackets.inc({ port, type: 'unknown', result: 'standby' });
+    return { reason: standby };
+  }
   const decoded = tryDecodePacket(msg);
   if (!decoded.ok) {
     deps.metrics.dhcpPackets.inc({ port, type: 'unknown', result: 'malformed' });

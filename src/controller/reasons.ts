@@ -183,6 +183,8 @@ export const EventReason = {
   InvalidSpec: 'InvalidSpec',
   /** Warning, BootMachine: the DNS suffix AMT knows stopped matching the provisioning certificate (AmtDnsSuffixMatched became False); the message is the remediation, naming the network and the deadline. */
   AmtSuffixMismatch: 'AmtSuffixMismatch',
+  /** Warning, BootNetwork: mode dhcp and more than one node runs an agent; one answers DHCP, the others stand by. */
+  DhcpAgentsStandBy: 'DhcpAgentsStandBy',
   /** Normal, BootNetwork: an agentReports entry was removed because no agent pod runs on its node any more (src/controller/stale-reports.ts). */
   StaleAgentReportRemoved: 'StaleAgentReportRemoved',
 } as const;

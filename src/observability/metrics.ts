@@ -21,7 +21,7 @@ export function createAgentMetrics(registry = new Registry()): AgentMetrics {
   collectDefaultMetrics({ register: registry, prefix: 'netboot_agent_' });
   return {
     registry,
-    dhcpPackets: new Counter({ name: 'netboot_dhcp_packets_total', help: 'DHCP packets received, by port, message type and result (answered, ignored, malformed).', labelNames: ['port', 'type', 'result'], registers: [registry] }),
+    dhcpPackets: new Counter({ name: 'netboot_dhcp_packets_total', help: 'DHCP packets received, by port, message type and result (answered, ignored, malformed, unsafe, standby).', labelNames: ['port', 'type', 'result'], registers: [registry] }),
     tftpTransfers: new Counter({ name: 'netboot_tftp_transfers_total', help: 'TFTP transfers finished, by result.', labelNames: ['result'], registers: [registry] }),
     tftpBytes: new Counter({ name: 'netboot_tftp_bytes_total', help: 'TFTP payload bytes sent.', registers: [registry] }),
     httpRequests: new Counter({ name: 'netboot_http_requests_total', help: 'HTTP requests, by route and status code.', labelNames: ['route', 'code'], registers: [registry] }),

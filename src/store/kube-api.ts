@@ -27,6 +27,7 @@ export interface AgentReport {
   readonly ready: boolean;
   readonly message?: string;
   readonly counters?: Readonly<Record<string, number>>;
+  readonly dhcp?: 'serving' | 'standby';
   readonly updatedAt: string;
 }
 

@@ -38,10 +38,35 @@ function sameCounters(a: ReportContent['counters'], b: ReportContent['counters']
 export function decideReport(last: WrittenReport | undefined, desired: ReportContent, now: number, counterIntervalMs: number): ReportDecision {
   if (last === undefined) return { kind: 'write' };
   const l = last.content;
-  if (l.planDigest !== desired.planDigest || l.planGeneration !== desired.planGeneration || l.ready !== desired.ready || l.message !== desired.message) return { kind: 'write' };
+  if (l.planDigest !== desired.planDigest || l.planGeneration !== desired.planGeneration || l.ready !== desired.ready || l.message !== desired.message || l.dhcp !== desired.dhcp) return { kind: 'write' };
   if (sameCounters(l.counters, desired.counters)) return { kind: 'none' };
   const at = last.countersAt + counterIntervalMs;
   return now >= at ? { kind: 'write' } : { kind: 'wait', at };
+}
+
+/** Mode dhcp: whether this agent answers DHCP on port 67, and who does when it does not. */
+export interface DhcpRole {
+  readonly role: 'serving' | 'standby';
+  /** The node whose agent serves, when this one stands by. */
+  readonly holder?: string;
+}
+
+/**
+ * Pure: the DHCP role of the agent on `self` in a dhcp-mode network, from
+ * the entries in status.agentReports. Each agent keeps its own lease table,
+ * so two answering agents would hand out the same address twice: one serves
+ * and the others stand by. The agent already serving keeps serving (its
+ * lease table is the one the clients hold addresses from); of two that
+ * claimed it at once (started together), the lower node name keeps it. A
+ * standby takes over once no other entry says serving: the serving agent
+ * stopped (and removed its entry), or its node vanished and the controller
+ * removed its stale entry.
+ */
+export function dhcpRole(self: string, current: DhcpRole['role'] | undefined, reports: readonly { readonly node?: unknown; readonly dhcp?: unknown }[]): DhcpRole {
+  const serving = reports.filter((r) => typeof r.node === 'string' && r.node !== self && r.dhcp === 'serving').map((r) => r.node as string).sort();
+  const rivals = current === 'serving' ? serving.filter((n) => n < self) : serving;
+  const holder = rivals[0];
+  return holder === undefined ? { role: 'serving' } : { role: 'standby', holder };
 }
 
 /**
@@ -141,6 +166,7 @@ export class AgentReporter {
       ...(d.planGeneration === undefined ? {} : { planGeneration: d.planGeneration }),
       ...(d.message === undefined ? {} : { message: d.message.slice(0, 1024) }),
       ...(d.counters === undefined ? {} : { counters: d.counters }),
+      ...(d.dhcp === undefined ? {} : { dhcp: d.dhcp }),
     };
   }
 

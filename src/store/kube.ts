@@ -32,7 +32,8 @@ import { PlanDigester } from './kube-digest.ts';
 import { DISCOVERED_LABEL, Discoveries, discoveredMachine } from './kube-discovery.ts';
 import { completedAtOf, parseAmtPolicy, parseClass, parseMachine, parseNetwork, parseProfile, resourceVersionAtLeast, samePlanFacts, withCompletedAt } from './kube-plan.ts';
 import type { Parsed } from './kube-plan.ts';
-import { AgentReporter, servedGeneration } from './kube-report.ts';
+import { AgentReporter, dhcpRole, servedGeneration } from './kube-report.ts';
+import type { DhcpRole } from './kube-report.ts';
 import { StatusWriter } from './kube-status.ts';
 import type { StatusWriterStats, StatusWriterTuning } from './kube-status.ts';
 import { readLeaseFile, writeLeaseFile } from './lease-file.ts';
@@ -109,6 +110,8 @@ export class KubeStore implements BootStore {
   readonly #reporter: AgentReporter;
   readonly #leaseFile: string;
   #network: BootNetwork | undefined;
+  /** Mode dhcp: this agent's DHCP role; undefined in the proxy modes. */
+  #dhcpRole: DhcpRole | undefined;
   #networkProblem: string | undefined = 'the caches have not synced yet';
   #plan: BootPlan | undefined;
   #digest: string | undefined;
@@ -351,9 +354,35 @@ export class KubeStore implements BootStore {
     const digest = this.planDigest();
     const status = this.#informers.networks.get(`${this.#ns}/${this.#networkName}`)?.status;
     this.#matchedGeneration = servedGeneration(status, digest, this.#matchedGeneration);
-    this.#reporter.set({ planDigest: digest, ...(this.#matchedGeneration === undefined ? {} : { planGeneration: this.#matchedGeneration }) });
-    const reports = status?.['agentReports'];
-    this.#reporter.observed(Array.isArray(reports) && reports.some((r: unknown) => (r as { node?: unknown } | null)?.node === this.#node));
+    const raw = status?.['agentReports'];
+    const reports = (Array.isArray(raw) ? raw : []).filter((r): r is { node?: unknown; dhcp?: unknown } => typeof r === 'object' && r !== null);
+    this.#updateDhcpRole(reports);
+    this.#reporter.set({ planDigest: digest, ...(this.#matchedGeneration === undefined ? {} : { planGeneration: this.#matchedGeneration }), dhcp: this.#dhcpRole?.role });
+    this.#reporter.observed(reports.some((r) => r.node === this.#node));
+  }
+
+  /** Mode dhcp: decides whether this agent answers DHCP (see dhcpRole), and says so when that changes. */
+  #updateDhcpRole(reports: readonly { node?: unknown; dhcp?: unknown }[]): void {
+    if (this.#plan?.network.mode !== 'dhcp') {
+      this.#dhcpRole = undefined;
+      return;
+    }
+    const before = this.#dhcpRole;
+    const next = dhcpRole(this.#node, before?.role, reports);
+    this.#dhcpRole = next;
+    if (before?.role === next.role && before.holder === next.holder) return;
+    const where = `BootNetwork ${this.#ns}/${this.#networkName} (mode dhcp)`;
+    if (next.role === 'standby') {
+      this.#log.error({ code: Errors.DhcpStandby.code, holder: next.holder }, `${where}: the agent on node ${next.holder ?? '?'} answers DHCP; this agent stands by and does not answer on port 67. Each agent keeps its own lease table, so only one may serve: select one node with spec.nodeSelector`);
+    } else if (before?.role === 'standby') {
+      this.#log.warn({ code: Errors.DhcpStandby.code, previous: before.holder }, `${where}: the agent on node ${before.holder ?? '?'} no longer serves; this agent answers DHCP now. Leases the other agent granted are not in this agent's lease table: an address it leased may be offered again before that lease ends`);
+    }
+  }
+
+  /** Mode dhcp: why this agent must not answer DHCP now (another agent serves the network), or undefined. */
+  dhcpStandby(): string | undefined {
+    const role = this.#dhcpRole;
+    return role?.role === 'standby' ? `standby: the agent on node ${role.holder ?? '?'} answers DHCP for this network` : undefined;
   }
 
   // ---- status ----------------------------------------------------------

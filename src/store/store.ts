@@ -29,6 +29,8 @@ export interface BootStore {
   leases(): readonly Lease[];
   /** Replaces the lease table; resolves once it is durable, before the agent answers. */
   saveLeases(leases: readonly Lease[]): Promise<void>;
+  /** Mode dhcp: a reason when this agent must not answer DHCP on port 67 now (another agent serves the network); undefined otherwise. */
+  dhcpStandby?(): string | undefined;
   /** Writes everything pending now. */
   flush(): Promise<void>;
   close(): Promise<void>;

@@ -79,6 +79,8 @@ const AgentReport = described(z.object({
   ready: described(z.boolean(), 'Every listener of the agent is bound.'),
   message: text('Why the agent is not ready, or what it serves on.', 1024).optional(),
   counters: described(z.record(z.string().max(63), z.number().int().min(0)), 'Packet and transfer counters of this agent since it started.').optional(),
+  dhcp: described(z.enum(['serving', 'standby']),
+    'Mode dhcp only: whether this agent answers DHCP on port 67. One agent per network does; agents on further nodes stand by (each keeps its own lease table, so two would hand out the same address).').optional(),
   updatedAt: timestamp('When the agent wrote this entry.'),
 }), 'What one agent serves.');
 

@@ -76,7 +76,13 @@ export function agentsCondition(network: BootNetwork, ds: V1DaemonSet | undefine
   }
   if (updated < desired) return make('False', Reason.RollingOut, `${updated}/${desired} agents run the current pod template, ${of}`);
   if (ready < desired) return make('False', Reason.AgentsNotReady, `${of}: see the agent pods (kubectl get pods -l app.kubernetes.io/instance=${network.metadata.name}) for image pulls, crashes or ports already in use`);
-  return make('True', Reason.AgentsReady, of);
+  return make('True', Reason.AgentsReady, network.spec.mode === 'dhcp' && desired > 1 ? `${of}; ${dhcpStandbyMessage(desired)}` : of);
+}
+
+/** Mode dhcp with more than one agent: what the agents do about it, and what to do. */
+export function dhcpStandbyMessage(agents: number): string {
+  return `mode dhcp: one agent answers DHCP and ${plural(agents - 1, 'agent')} stand by (status.agentReports[].dhcp), since each keeps its own lease table; `
+    + 'select one node with spec.nodeSelector';
 }
 
 /** PlanServed, planServed and the summed counters from the agents' own reports. */
@@ -157,6 +163,9 @@ export function evaluateNetwork(input: NetworkInput): NetworkResult {
   // A new network starts not ready, which is no news: warn only when ready agents go away.
   if (agents.condition.status === 'True' && agentsWere !== 'True') events.push({ type: 'Normal', reason: EventReason.AgentsReady, message: agents.condition.message });
   if (agents.condition.status !== 'True' && agentsWere === 'True') events.push({ type: 'Warning', reason: EventReason.AgentsNotReady, message: agents.condition.message });
+  if (network.spec.mode === 'dhcp' && agents.desired > 1 && (prev?.agents?.desired ?? 0) <= 1) {
+    events.push({ type: 'Warning', reason: EventReason.DhcpAgentsStandBy, message: `${agents.desired} nodes run an agent for this network; ${dhcpStandbyMessage(agents.desired)}` });
+  }
 
   return { daemonSet: renderAgentDaemonSet(network, input.agent), status, events };
 }

@@ -75,3 +75,29 @@ test('dhcp mode persists the lease before answering', async () => {
     assert.deepEqual(reopened.leases().map((l) => l.ip), ['10.9.0.100'], 'the lease is on disk');
   } finally { await t.done(); }
 });
+
+test('dhcp mode: an agent standing by (another agent serves the network) does not answer on port 67, and counts why', async () => {
+  const t = setup(labYaml('dhcp'));
+  try {
+    let standby: string | undefined = 'standby: the agent on node n0 answers DHCP for this network';
+    const deps = { ...t.deps, store: Object.assign(t.store, { dhcpStandby: () => standby }) };
+    const r = await handleDatagram(deps, 'dhcp', encodePacket(request(withType(MessageType.Discover))), from);
+    assert.equal(r.reply, undefined);
+    assert.equal(r.reason, standby);
+    assert.deepEqual(t.store.leases(), [], 'no address was leased');
+    const counted = (await t.metrics.dhcpPackets.get()).values.find((v) => v.labels['result'] === 'standby');
+    assert.equal(counted?.value, 1);
+    standby = undefined;
+    const served = await handleDatagram(deps, 'dhcp', encodePacket(request(withType(MessageType.Discover))), from);
+    assert.ok(served.reply !== undefined, served.reason);
+  } finally { await t.done(); }
+});
+
+test('proxy modes never stand by: dhcpStandby is only asked in mode dhcp', async () => {
+  const t = setup(labYaml('proxy'));
+  try {
+    const store = Object.assign(t.store, { dhcpStandby: (): string | undefined => { throw new Error('asked in proxy mode'); } });
+    const r = await handleDatagram({ ...t.deps, store }, 'dhcp', encodePacket(request()), from);
+    assert.ok(r.reply !== undefined, r.reason);
+  } finally { await t.done(); }
+});

@@ -225,3 +225,19 @@ test('Reconciling and Stalled keep their lastTransitionTime unless they flip, an
   assert.deepEqual(again.conditions, stalled.conditions);
   assert.ok(again.conditions?.every((c) => c.observedGeneration === 4));
 });
+
+test('mode dhcp with two agents: AgentsReady says one answers DHCP and one stands by, with the fix; one Warning when the second node arrives', () => {
+  const dhcp = { mode: 'dhcp' as const, dhcp: { pool: { start: '192.168.50.100', end: '192.168.50.101' }, router: '192.168.50.1', leaseSeconds: 600 } };
+  const healthy = { planGeneration: 1, planDigest: 'digest-a', agentReports: [report('n1', 1)] };
+  const one = evaluateNetwork(input(network('lab', withSpec(dhcp), withStatus(healthy)), { daemonSet: observedDaemonSet({ desired: 1, ready: 1 }) }));
+  assert.equal(condition(one.status, 'AgentsReady').message, '1/1 agents ready');
+  assert.ok(!one.events.some((e) => e.reason === 'DhcpAgentsStandBy'));
+  const two = evaluateNetwork(input(written(network('lab', withSpec(dhcp), withStatus(healthy)), one.status), { now: LATER }));
+  assert.equal(condition(two.status, 'AgentsReady').status, 'True');
+  assert.match(condition(two.status, 'AgentsReady').message, /2\/2 agents ready; mode dhcp: one agent answers DHCP and 1 agent stand by .*select one node with spec.nodeSelector/);
+  assert.deepEqual(two.events.filter((e) => e.reason === 'DhcpAgentsStandBy').map((e) => e.type), ['Warning']);
+  const again = evaluateNetwork(input(written(network('lab', withSpec(dhcp), withStatus(healthy)), two.status), { now: LATER }));
+  assert.ok(!again.events.some((e) => e.reason === 'DhcpAgentsStandBy'), 'once, not on every reconcile');
+  const proxy = evaluateNetwork(input(network('lab', withStatus(healthy))));
+  assert.equal(condition(proxy.status, 'AgentsReady').message, '2/2 agents ready', 'proxy agents all answer: nothing to say');
+});

@@ -16,7 +16,7 @@ import { isNetbootError, Errors } from '../../../src/errors.ts';
 import { openKubeStore } from '../../../src/store/kube.ts';
 import type { KubeStore, KubeStoreOptions } from '../../../src/store/kube.ts';
 import { PlanDigester } from '../../../src/store/kube-digest.ts';
-import { ENTRY_SETTLE_MS, decideReport, servedGeneration } from '../../../src/store/kube-report.ts';
+import { ENTRY_SETTLE_MS, decideReport, dhcpRole, servedGeneration } from '../../../src/store/kube-report.ts';
 import { FakeClock, settle } from '../../support/fake-clock.ts';
 import { planFrom, labYaml } from '../../support/dhcp.ts';
 import { FakeApi, FakeNamespace, captureLogger, unreachable } from './fake-kube.ts';
@@ -466,5 +466,45 @@ test('report entry: removed by someone else (the controller, as stale), it is wr
   assert.deepEqual(entries().map((r) => r.node), ['n1']);
   await clock.advance(600_000);
   assert.equal(api.reports.length, 2, 'present again: nothing more to write');
+  await store.close();
+});
+
+test('dhcpRole: one agent serves; the one serving keeps it; of two claiming at once the lower node name keeps it', () => {
+  assert.deepEqual(dhcpRole('n1', undefined, []), { role: 'serving' });
+  assert.deepEqual(dhcpRole('n1', undefined, [{ node: 'n1', dhcp: 'serving' }, { node: 'n2', dhcp: 'standby' }]), { role: 'serving' }, 'its own entry and standbys do not count');
+  assert.deepEqual(dhcpRole('n1', undefined, [{ node: 'n2', dhcp: 'serving' }]), { role: 'standby', holder: 'n2' }, 'a new agent joins as standby');
+  assert.deepEqual(dhcpRole('n1', 'serving', [{ node: 'n2', dhcp: 'serving' }]), { role: 'serving' }, 'n1 < n2: n1 keeps serving');
+  assert.deepEqual(dhcpRole('n3', 'serving', [{ node: 'n2', dhcp: 'serving' }, { node: 'n0', dhcp: 'serving' }]), { role: 'standby', holder: 'n0' });
+  assert.deepEqual(dhcpRole('n1', 'standby', [{ node: 'n2', dhcp: 'standby' }]), { role: 'serving' }, 'no one serves: take over');
+  assert.deepEqual(dhcpRole('n1', undefined, [{ node: 7, dhcp: 'serving' }, {}]), { role: 'serving' }, 'malformed entries are ignored');
+});
+
+test('mode dhcp: the store stands by while another node\'s agent serves, reports it, and takes over when that entry goes', async () => {
+  const { clock, api, store, ns, lines } = await setup({ network: { mode: 'dhcp', dhcp: { pool: { start: '10.9.0.100', end: '10.9.0.101' }, router: '10.9.0.1', leaseSeconds: 600 } } });
+  const other = { node: 'n0', planDigest: 'x', ready: true, dhcp: 'serving', updatedAt: '2026-11-23T10:00:00Z' };
+  ns.setStatus('bootnetworks', 'lab', { ...ns.get('bootnetworks', 'lab')?.status, agentReports: [other] });
+  await clock.advance(10);
+  assert.match(store.dhcpStandby() ?? '', /agent on node n0 answers DHCP/);
+  store.setReady(true, 'serving dhcp on lo');
+  await clock.advance(10);
+  assert.equal(api.reports.at(-1)?.dhcp, 'standby');
+  assert.ok(lines.some((l) => l['code'] === 'NB4016' && l['level'] === 50), 'standing by is logged as an error: the network needs one node');
+
+  // The serving agent's entry goes (it stopped, or the controller removed it as stale): this one serves, and warns about leases.
+  await clock.advance(ENTRY_SETTLE_MS);
+  ns.setStatus('bootnetworks', 'lab', { ...ns.get('bootnetworks', 'lab')?.status, agentReports: (ns.get('bootnetworks', 'lab')?.status?.['agentReports'] as { node: string }[]).filter((r) => r.node !== 'n0') });
+  await clock.advance(10);
+  assert.equal(store.dhcpStandby(), undefined);
+  assert.equal(api.reports.at(-1)?.dhcp, 'serving');
+  assert.ok(lines.some((l) => l['code'] === 'NB4016' && String(l['msg']).includes('answers DHCP now')));
+  await store.close();
+});
+
+test('proxy modes: no DHCP role, none reported', async () => {
+  const { clock, api, store } = await setup();
+  store.setReady(true, 'serving proxy on lo');
+  await clock.advance(10);
+  assert.equal(store.dhcpStandby(), undefined);
+  assert.equal(api.reports.at(-1)?.dhcp, undefined);
   await store.close();
 });
