@@ -4,7 +4,7 @@
  * returns undefined (or an empty list) when the client did not say, and
  * never throws on a packet from decodePacket.
  */
-import { formatMac, hex } from './bytes.ts';
+import { formatMac, hex, hexReversed } from './bytes.ts';
 import { BROADCAST_FLAG, HTYPE_ETHERNET, type DhcpPacket } from './packet.ts';
 import { OptionCode, getOption } from './options.ts';
 import type { ClientFqdn } from './client-codecs.ts';
@@ -69,8 +69,7 @@ export function clientGuid(p: DhcpPacket): string | undefined {
 export function formatGuid(guid: Uint8Array): string {
   if (guid.length !== 16) throw new RangeError(`a GUID is 16 bytes, not ${guid.length}`);
   const g = guid;
-  const le = (from: number, to: number) => hex(g.subarray(from, to).slice().reverse());
-  return `${le(0, 4)}-${le(4, 6)}-${le(6, 8)}-${hex(g.subarray(8, 10))}-${hex(g.subarray(10, 16))}`;
+  return `${hexReversed(g, 0, 4)}-${hexReversed(g, 4, 6)}-${hexReversed(g, 6, 8)}-${hex(g.subarray(8, 10))}-${hex(g.subarray(10, 16))}`;
 }
 
 /** The 16 wire bytes (mixed-endian, as in option 97) of a canonical GUID string; the inverse of formatGuid. */

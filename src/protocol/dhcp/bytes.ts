@@ -44,22 +44,50 @@ export function ipv4At(bytes: Uint8Array, offset: number): string {
   return `${bytes[offset] ?? 0}.${bytes[offset + 1] ?? 0}.${bytes[offset + 2] ?? 0}.${bytes[offset + 3] ?? 0}`;
 }
 
-const DOTTED_QUAD = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
 /**
- * The 4 bytes of a dotted quad. Throws RangeError on anything else: values
- * being encoded come from our own code, so a bad one is a bug, not input.
+ * The 4 bytes of a dotted quad (1-3 digits per part, each <= 255). Throws
+ * RangeError on anything else: values being encoded come from our own code,
+ * so a bad one is a bug, not input. A character loop, not a regular
+ * expression: every reply encodes several addresses.
  */
 export function ipv4Bytes(ip: string): Uint8Array {
-  const m = DOTTED_QUAD.exec(ip);
-  const parts = m ? m.slice(1).map(Number) : [];
-  if (parts.length !== 4 || parts.some((p) => p > 255)) throw new RangeError(`not an IPv4 address: ${JSON.stringify(ip)}`);
-  return Uint8Array.from(parts);
+  const out = new Uint8Array(4);
+  let part = 0;
+  let digits = 0;
+  let value = 0;
+  for (let i = 0; i <= ip.length; i++) {
+    const c = i === ip.length ? 46 : ip.charCodeAt(i); // the end closes the last part like a '.'
+    if (c >= 48 && c <= 57 && digits < 3) {
+      value = value * 10 + (c - 48);
+      digits++;
+    } else if (c === 46 && digits > 0 && value <= 255 && part < 4) {
+      out[part++] = value;
+      value = 0;
+      digits = 0;
+    } else {
+      part = -1;
+      break;
+    }
+  }
+  if (part !== 4) throw new RangeError(`not an IPv4 address: ${JSON.stringify(ip)}`);
+  return out;
 }
+
+/** "00" to "ff" by byte value. */
+const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
 
 /** Lower-case hex of `bytes` with `separator` between bytes ("63825363"). */
 export function hex(bytes: Uint8Array, separator = ''): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(separator);
+  let out = '';
+  for (let i = 0; i < bytes.length; i++) out += (i === 0 ? '' : separator) + (HEX_BYTE[bytes[i] as number] as string);
+  return out;
+}
+
+/** Lower-case hex of bytes[to-1] down to bytes[from] (a little-endian field read as a number). */
+export function hexReversed(bytes: Uint8Array, from: number, to: number): string {
+  let out = '';
+  for (let i = to - 1; i >= from; i--) out += HEX_BYTE[bytes[i] as number] as string;
+  return out;
 }
 
 /** Lower-case colon-separated hex of `bytes` ("aa:bb:cc:dd:ee:ff"); "" for none. */

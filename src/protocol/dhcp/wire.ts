@@ -92,18 +92,29 @@ export function writeOrder(options: ReadonlyMap<number, Uint8Array>): number[] {
  * 255 or a code that is not a byte.
  */
 export function encodeOptionArea(options: ReadonlyMap<number, Uint8Array>): Uint8Array {
-  const out: number[] = [];
-  for (const code of writeOrder(options)) {
+  const order = writeOrder(options);
+  let size = 1; // END
+  for (const code of order) {
     if (!Number.isInteger(code) || code <= PAD || code >= END) throw new RangeError(`option code ${code} is not 1-254`);
+    if (code === OVERLOAD) continue;
+    const length = options.get(code)?.length ?? 0;
+    size += length + 2 * Math.max(1, Math.ceil(length / 255));
+  }
+  const out = new Uint8Array(size);
+  let pos = 0;
+  for (const code of order) {
     if (code === OVERLOAD) continue;
     const data = options.get(code) ?? new Uint8Array();
     let at = 0;
     do {
       const chunk = data.subarray(at, at + 255);
-      out.push(code, chunk.length, ...chunk);
+      out[pos++] = code;
+      out[pos++] = chunk.length;
+      out.set(chunk, pos);
+      pos += chunk.length;
       at += 255;
     } while (at < data.length);
   }
-  out.push(END);
-  return Uint8Array.from(out);
+  out[pos] = END;
+  return out;
 }
