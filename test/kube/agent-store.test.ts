@@ -95,7 +95,7 @@ async function get(namespace: string, plural: string, name: string): Promise<Obj
 }
 
 
-type Report = { node: string; planDigest: string; planGeneration?: number; ready: boolean; message?: string; counters?: Record<string, number> };
+type Report = { node: string; planDigest: string; planGeneration?: number; ready: boolean; message?: string; counters?: Record<string, number>; dhcp?: string };
 const reportOf = async (namespace: string, node: string) => ((await get(namespace, 'bootnetworks', 'lab'))?.status?.['agentReports'] as Report[] | undefined)?.find((r) => r.node === node);
 
 function obs(event: BootObservation['event'], extra: Partial<BootObservation> = {}): BootObservation {
@@ -182,6 +182,38 @@ test('the kube store: plan from the API, live class changes, status.boot by SSA,
     assert.equal((after?.status?.['planGeneration'] as number), 3, 'removing the entry leaves the controller\'s fields alone');
   } finally {
     await store.close();
+  }
+});
+
+test('mode dhcp, two agents: the first serves, the second stands by, and takes over when the first stops', async () => {
+  const ns = 'agent-dhcp';
+  await seed(ns, { dhcp: 30267, pxe: 34211, tftp: 30269, http: 38280 });
+  await cluster.kubectl(['patch', 'bootnetwork', 'lab', '-n', ns, '--type=merge', '-p',
+    JSON.stringify({ spec: { mode: 'dhcp', dhcp: { pool: { start: '10.99.0.100', end: '10.99.0.150' }, router: '10.99.0.1', leaseSeconds: 600 } } })]);
+  const a = await open(ns, { node: 'node-a' });
+  let b: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    await until('the plan in mode dhcp', () => (a.store.plan().network.mode === 'dhcp' ? true : undefined));
+    a.store.setReady(true, 'serving dhcp');
+    await until('node-a serving', async () => ((await reportOf(ns, 'node-a'))?.dhcp === 'serving' ? true : undefined));
+    assert.equal(a.store.dhcpStandby(), undefined);
+
+    b = await open(ns, { node: 'node-b' });
+    assert.match(b.store.dhcpStandby() ?? '', /agent on node node-a answers DHCP/, 'a second agent starts as standby');
+    b.store.setReady(true, 'serving dhcp');
+    await until('node-b standing by', async () => ((await reportOf(ns, 'node-b'))?.dhcp === 'standby' ? true : undefined));
+    assert.ok(b.lines.some((l) => l['code'] === 'NB4016'), 'the standby says why in its log');
+    assert.equal(a.store.dhcpStandby(), undefined, 'the serving agent keeps serving');
+    assert.equal((await reportOf(ns, 'node-a'))?.dhcp, 'serving');
+
+    // The serving agent stops and removes its entry: the standby takes over.
+    await a.store.close();
+    await until('node-b serving', async () => ((await reportOf(ns, 'node-b'))?.dhcp === 'serving' ? true : undefined));
+    assert.equal(b.store.dhcpStandby(), undefined);
+    assert.equal(await reportOf(ns, 'node-a'), undefined);
+  } finally {
+    await a.store.close();
+    await b?.store.close();
   }
 });
 
