@@ -56,7 +56,7 @@ spec:
   mode: dhcp
   subnet: 10.99.0.0/24
   unknownMachines: ignore
-  ports: {dhcp: 30167, pxe: 34111, tftp: 30169, http: 38180}
+  ports: {dhcp: 21167, pxe: 21111, tftp: 21169, http: 21180}
   dhcp: {pool: {start: 10.99.0.100, end: 10.99.0.150}, router: 10.99.0.1, domainName: sales.contoso.com, leaseSeconds: 86400}
 ---
 apiVersion: ${API_VERSION}

@@ -260,7 +260,7 @@ async function httpStatus(url: string): Promise<number | undefined> {
 
 test('netboot agent: ready on loopback, answers a relayed ProxyDHCP DISCOVER, records the boot, reports, and cleans up on SIGTERM', async (t) => {
   const ns = 'agent-cli';
-  const ports = { dhcp: 32067, pxe: 36011, tftp: 32069, http: 40080 };
+  const ports = { dhcp: 21067, pxe: 21011, tftp: 21069, http: 21080 };
   await seed(ns, ports);
   const agent = startAgentProcess(ns, 'node-cli');
   try {
@@ -317,7 +317,7 @@ test('netboot agent: ready on loopback, answers a relayed ProxyDHCP DISCOVER, re
   const again = startAgentProcess(ns, 'node-cli');
   try {
     await until('/readyz 200 again', async () => ((await httpStatus(`http://127.0.0.1:${ports.http}/readyz`)) === 200 ? true : undefined), 30_000, 100);
-    await cluster.kubectl(['patch', 'bootnetwork', 'lab', '-n', ns, '--type=merge', '-p', '{"spec":{"ports":{"http":40081}}}']);
+    await cluster.kubectl(['patch', 'bootnetwork', 'lab', '-n', ns, '--type=merge', '-p', '{"spec":{"ports":{"http":21081}}}']);
     const code = await Promise.race([again.exited, new Promise<null>((r) => setTimeout(() => r(null), 10_000))]);
     assert.equal(code, 1, `exit 1 after a port change; log:\n${again.log()}`);
     assert.match(again.log(), new RegExp(`"code":"${Errors.AgentRestartRequired.code}"`));

@@ -34,6 +34,7 @@ import { kubeStoreApi, kubeStoreSources, openKubeStore } from '../../src/store/k
 import type { KubeStore } from '../../src/store/kube.ts';
 import { startAmtSim } from '../support/amt-sim.ts';
 import type { AmtSim } from '../support/amt-sim.ts';
+import { teardown } from '../support/cleanup.ts';
 import { installCrds, startCluster } from '../support/cluster.ts';
 import { until as pollUntil } from './support/kube-json.ts';
 import type { TestCluster } from '../support/cluster.ts';
@@ -48,9 +49,11 @@ const MAC = '52:54:00:c0:ff:ee';
 const NAME = '52-54-00-c0-ff-ee';
 const UUID = '4c4c4544-0042-3510-8052-b4c04f4d3733';
 // Unprivileged ports, none shared with test/kube/agent-amt.test.ts or test/protocol/amt-serve.test.ts.
-// Fixed ports, unique across the suite (tests run two at a time): test/kube/agent-store.test.ts uses 32067/32069.
-const PORTS = { dhcp: 33067, pxe: 34013, tftp: 33069, http: 38083 };
-const AMT_PORTS = { rmcp: 30623, http: 36992, https: 36993, hello: 39971, dhcpClient: 30068 };
+// Fixed ports that something binds: unique across the suite (two test files run at once) and below 32768, outside
+// Linux's ephemeral range (32768-60999), where a client connection of any test may hold the same port for a while.
+// agent-store 21067-21081, agent-amt 21111-21180, this file 23011-23993 and 30068/30623, amt-serve 22011-22081.
+const PORTS = { dhcp: 23067, pxe: 23011, tftp: 23069, http: 23083 };
+const AMT_PORTS = { rmcp: 30623, http: 23992, https: 23993, hello: 23971, dhcpClient: 30068 };
 const HOUR = 3_600_000;
 
 let cluster: TestCluster;
@@ -79,13 +82,15 @@ before(async () => {
   api = kc.makeApiClient(CustomObjectsApi);
 });
 after(async () => {
-  await agent?.stop();
-  await store?.close();
-  await sim?.close();
-  await controller?.stop();
-  await cluster?.stop();
-  certs.dispose();
-  rmSync(dir, { recursive: true, force: true });
+  await teardown([
+    ['agent', () => agent?.stop()],
+    ['store', () => store?.close()],
+    ['AMT simulator', () => sim?.close()],
+    ['controller', () => controller?.stop()],
+    ['cluster', () => cluster?.stop()],
+    ['certificates', () => certs.dispose()],
+    ['state directory', () => rmSync(dir, { recursive: true, force: true })],
+  ]);
 });
 
 /** `until` with the controller's recent log in the timeout error. */

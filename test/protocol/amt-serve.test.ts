@@ -32,9 +32,9 @@ import { REPO_ROOT } from '../support/fixtures.ts';
 const NETBOOT = join(REPO_ROOT, 'bin/netboot.js');
 const MAC = '52:54:00:a1:b2:c3';
 const UUID = '4c4c4544-0042-3510-8052-b4c04f4d3732';
-// --dry-run adds 10000: 34067/38011/34069/38081. Fixed ports must be unique across the suite (two test files run at
-// once): test/kube/agent-store.test.ts uses 30067-32069 and 38080/39080, controller-amt.test.ts 33067/33069.
-const PORTS = { dhcp: 24067, pxe: 28011, tftp: 24069, http: 28081 };
+// --dry-run adds 10000: 22067/22011/22069/22081. Fixed ports must be unique across the suite (two test files run at
+// once) and below 32768, outside Linux's ephemeral range: see test/kube/controller-amt.test.ts for the others.
+const PORTS = { dhcp: 12067, pxe: 12011, tftp: 12069, http: 12081 };
 const SHIFT = 10000;
 
 const YAML = `apiVersion: netboot.dev/v1alpha1
