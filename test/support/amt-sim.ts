@@ -116,11 +116,18 @@ export async function startAmtSim(opts: AmtSimOptions = {}): Promise<AmtSim> {
   };
   let httpPort: number | undefined;
   let httpsPort: number | undefined;
-  if (opts.answerHttp !== false) {
-    httpPort = await listen(createTcpServer(onConnection(() => httpPort ?? 0, false)), opts.httpPort ?? 0);
-  }
-  if (opts.tls !== undefined) {
-    httpsPort = await listen(createTlsServer({ key: opts.tls.key, cert: opts.tls.cert }, onConnection(() => httpsPort ?? 0, true)), opts.httpsPort ?? 0);
+  try {
+    if (opts.answerHttp !== false) {
+      httpPort = await listen(createTcpServer(onConnection(() => httpPort ?? 0, false)), opts.httpPort ?? 0);
+    }
+    if (opts.tls !== undefined) {
+      httpsPort = await listen(createTlsServer({ key: opts.tls.key, cert: opts.tls.cert }, onConnection(() => httpsPort ?? 0, true)), opts.httpsPort ?? 0);
+    }
+  } catch (err) {
+    // The caller gets no handle to close, so close what is open here: a bound socket left behind keeps the test process alive.
+    udp.close();
+    for (const s of servers) s.close();
+    throw err;
   }
 
   return {
