@@ -150,6 +150,9 @@ test('the controller ServiceAccount can manage agent DaemonSets, its Lease and s
   assert.equal(await canI(CONTROLLER, 'create', 'events', 'default'), true);
   assert.equal(await canI(CONTROLLER, 'get', 'secrets', NAMESPACE), false);
   assert.equal(await canI(CONTROLLER, 'list', 'configmaps', NAMESPACE), false);
+  // Agent pods: listed to find stale agentReports entries, never read one by one, changed or deleted.
+  assert.equal(await canI(CONTROLLER, 'list', 'pods', 'default'), true);
+  for (const verb of ['get', 'watch', 'patch', 'delete']) assert.equal(await canI(CONTROLLER, verb, 'pods', NAMESPACE), false, `controller can ${verb} pods`);
 
   // The DaemonSet the controller really renders for the NOTES example network, applied as the controller.
   const { stdout } = await cluster.kubectl(['get', 'bootnetwork', 'lab', '-n', NAMESPACE, '-o', 'json']);

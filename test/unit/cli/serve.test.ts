@@ -42,6 +42,10 @@ test('serve --dry-run answers HTTP, TFTP and 4011 on loopback, records the boot,
 
     const { stdout: size } = await run('curl', ['-sS', '-o', join(state, 'nbp'), '-w', '%{size_download}', 'tftp://127.0.0.1:10069/undionly.kpxe']);
     assert.ok(Number(size) > 10_000, `TFTP delivered ${size} bytes`);
+    // curl is done once it has sent its last ACK; the server records the transfer when that ACK arrives. Wait for it,
+    // so the boot events below happen in this order and the status ends with the 4011 ACK.
+    for (const deadline = Date.now() + 5000; !log.includes('TFTP transfer finished') && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(log.includes('TFTP transfer finished'), `the server did not record the transfer; log:\n${log}`);
 
     const sock = createSocket('udp4');
     await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
