@@ -109,7 +109,10 @@ function agentCounter(network: CachedKinds['BootNetwork'], counter: string): num
 /** BootNetwork: compile the plan from the caches, digest it, apply the DaemonSet and the status. */
 export async function reconcileNetwork(ctx: ReconcileContext, key: string): Promise<ReconcileResult> {
   const network = ctx.caches.object('BootNetwork', key);
-  if (network === undefined) return; // deleted: the DaemonSet goes with it (owner reference)
+  if (network === undefined) { // deleted: the DaemonSet goes with it (owner reference)
+    ctx.staleReports?.forget(key);
+    return;
+  }
   const namespace = network.metadata.namespace ?? 'default';
   const name = network.metadata.name;
   const machines = ctx.caches.listIn('BootMachine', namespace);
