@@ -8,36 +8,17 @@
  * No kubelet and no controller run here: the test writes status.amt itself,
  * under the controller's field manager, as the controller would.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { API_VERSION, GROUP, VERSION } from '../../src/api/v1alpha1/index.ts';
 import type { AmtFactsPatch } from '../../src/boot/status.ts';
 import { kubeStoreApi, kubeStoreSources, openKubeStore } from '../../src/store/kube.ts';
 import { captureLogger } from '../unit/store/fake-kube.ts';
-import { installCrds, startCluster } from '../support/cluster.ts';
+import { useKubeCluster } from './support/kube-fixture.ts';
 import { until } from './support/kube-json.ts';
-import type { TestCluster } from '../support/cluster.ts';
 
-let cluster: TestCluster;
-let kc: KubeConfig;
-let api: CustomObjectsApi;
-const dirs: string[] = [];
-
-before(async () => {
-  cluster = await startCluster();
-  await installCrds(cluster);
-  kc = new KubeConfig();
-  kc.loadFromFile(cluster.kubeconfig);
-  api = kc.makeApiClient(CustomObjectsApi);
-});
-after(async () => {
-  await cluster?.stop();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const kube = useKubeCluster();
 
 const NS = 'agent-amt';
 const MAC = '00:1e:67:aa:bb:cc';
@@ -45,11 +26,11 @@ const NAME = '00-1e-67-aa-bb-cc';
 
 
 type Obj = { metadata: { managedFields?: { manager: string; subresource?: string; fieldsV1: Record<string, unknown> }[] }; status?: { boot?: { amt?: Record<string, unknown>; phase?: string }; amt?: Record<string, unknown> } };
-const machine = async () => await api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: 'bootmachines', name: NAME }) as Obj;
+const machine = async () => await kube.api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: 'bootmachines', name: NAME }) as Obj;
 
 test('status.boot.amt is accepted and owned by netboot-agent; policies and the controller\'s verdict reach the plan', async () => {
-  await cluster.kubectl(['create', 'namespace', NS]);
-  await cluster.kubectl(['apply', '-n', NS, '-f', '-'], `apiVersion: ${API_VERSION}
+  await kube.cluster.kubectl(['create', 'namespace', NS]);
+  await kube.cluster.kubectl(['apply', '-n', NS, '-f', '-'], `apiVersion: ${API_VERSION}
 kind: BootNetwork
 metadata: {name: lab}
 spec:
@@ -81,9 +62,8 @@ metadata: {name: ${NAME}}
 spec: {mac: "${MAC}", network: lab}
 `);
   const { log } = captureLogger();
-  const stateDir = mkdtempSync(join(tmpdir(), 'netboot-agent-amt-'));
-  dirs.push(stateDir);
-  const store = await openKubeStore({ namespace: NS, network: 'lab', node: 'node-a', stateDir, log, signal: AbortSignal.timeout(30_000) }, { api: kubeStoreApi(kc), sources: kubeStoreSources(kc, NS) });
+  const stateDir = kube.tempDir('netboot-agent-amt-');
+  const store = await openKubeStore({ namespace: NS, network: 'lab', node: 'node-a', stateDir, log, signal: AbortSignal.timeout(30_000) }, { api: kubeStoreApi(kube.kc), sources: kubeStoreSources(kube.kc, NS) });
   try {
     // The policy informer is not waited for at startup; it arrives within moments.
     const remediation = await until('the policy in the plan', () => store.plan().amtRemediation?.get('fleet'));
@@ -108,7 +88,7 @@ spec: {mac: "${MAC}", network: lab}
     assert.ok(JSON.stringify(agentFields?.fieldsV1).includes('"f:amt"'), 'netboot-agent owns status.boot.amt');
 
     // The controller's verdict, under its own field manager.
-    await api.patchNamespacedCustomObjectStatus({
+    await kube.api.patchNamespacedCustomObjectStatus({
       group: GROUP, version: VERSION, namespace: NS, plural: 'bootmachines', name: NAME, fieldManager: 'netboot-controller', force: true,
       body: { apiVersion: API_VERSION, kind: 'BootMachine', metadata: { name: NAME, namespace: NS }, status: { amt: { suffixMatch: 'Mismatch', provisioningState: 'pre' } } },
     }, setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply));

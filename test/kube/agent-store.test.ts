@@ -10,14 +10,11 @@
  * the cluster plays the controller: where the controller would publish
  * status.planDigest/planGeneration, the test patches them itself.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../../src/api/v1alpha1/index.ts';
 import { Errors } from '../../src/errors.ts';
 import type { BootMachine } from '../../src/api/v1alpha1/bootmachine.ts';
@@ -28,34 +25,18 @@ import type { KubeStore } from '../../src/store/kube.ts';
 import { captureLogger } from '../unit/store/fake-kube.ts';
 import { request, withGiaddr } from '../support/dhcp.ts';
 import { REPO_ROOT } from '../support/fixtures.ts';
-import { installCrds, startCluster } from '../support/cluster.ts';
+import { useKubeCluster } from './support/kube-fixture.ts';
 import { until } from './support/kube-json.ts';
-import type { TestCluster } from '../support/cluster.ts';
 
-let cluster: TestCluster;
-let kc: KubeConfig;
-let api: CustomObjectsApi;
-const dirs: string[] = [];
-
-before(async () => {
-  cluster = await startCluster();
-  await installCrds(cluster);
-  kc = new KubeConfig();
-  kc.loadFromFile(cluster.kubeconfig);
-  api = kc.makeApiClient(CustomObjectsApi);
-});
-after(async () => {
-  await cluster?.stop();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const kube = useKubeCluster();
 
 const MAC = '52:54:00:12:34:56';
 const NAME = '52-54-00-12-34-56';
 
 /** A namespace with a network (unprivileged ports), a profile, a default class and one machine. */
 async function seed(namespace: string, ports: { dhcp: number; pxe: number; tftp: number; http: number }): Promise<void> {
-  await cluster.kubectl(['create', 'namespace', namespace]);
-  await cluster.kubectl(['apply', '-n', namespace, '-f', '-'], `apiVersion: ${GROUP}/${VERSION}
+  await kube.cluster.kubectl(['create', 'namespace', namespace]);
+  await kube.cluster.kubectl(['apply', '-n', namespace, '-f', '-'], `apiVersion: ${GROUP}/${VERSION}
 kind: BootNetwork
 metadata: {name: lab}
 spec:
@@ -87,7 +68,7 @@ type Obj = { metadata: { name: string; labels?: Record<string, string>; managedF
 
 async function get(namespace: string, plural: string, name: string): Promise<Obj | undefined> {
   try {
-    return await api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name }) as Obj;
+    return await kube.api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name }) as Obj;
   } catch (err) {
     if ((err as { code?: number }).code === 404) return undefined;
     throw err;
@@ -104,9 +85,8 @@ function obs(event: BootObservation['event'], extra: Partial<BootObservation> = 
 
 async function open(namespace: string, extra: Partial<Parameters<typeof openKubeStore>[0]> = {}): Promise<{ store: KubeStore; lines: Record<string, unknown>[] }> {
   const { log, lines } = captureLogger();
-  const stateDir = mkdtempSync(join(tmpdir(), 'netboot-agent-store-'));
-  dirs.push(stateDir);
-  const store = await openKubeStore({ namespace, network: 'lab', node: 'node-a', stateDir, log, signal: AbortSignal.timeout(30_000), ...extra }, { api: kubeStoreApi(kc), sources: kubeStoreSources(kc, namespace) });
+  const stateDir = kube.tempDir('netboot-agent-store-');
+  const store = await openKubeStore({ namespace, network: 'lab', node: 'node-a', stateDir, log, signal: AbortSignal.timeout(30_000), ...extra }, { api: kubeStoreApi(kube.kc), sources: kubeStoreSources(kube.kc, namespace) });
   return { store, lines };
 }
 
@@ -124,7 +104,7 @@ test('the kube store: plan from the API, live class changes, status.boot by SSA,
     const generation0 = store.plan().generation;
     const changed = new Promise<number>((resolve) => { const off = store.onPlan(() => { off(); resolve(performance.now()); }); });
     const t0 = performance.now();
-    await cluster.kubectl(['patch', 'machineclass', 'everything', '-n', ns, '--type=merge', '-p', '{"spec":{"priority":7}}']);
+    await kube.cluster.kubectl(['patch', 'machineclass', 'everything', '-n', ns, '--type=merge', '-p', '{"spec":{"priority":7}}']);
     const t1 = await Promise.race([changed, new Promise<number>((_, rej) => setTimeout(() => rej(new Error('no new plan within 2 s')), 2000))]);
     t.diagnostic(`class change -> onPlan: ${(t1 - t0).toFixed(0)} ms (includes kubectl)`);
     assert.notEqual(store.planDigest(), digest0);
@@ -155,7 +135,7 @@ test('the kube store: plan from the API, live class changes, status.boot by SSA,
     assert.deepEqual(created.metadata.labels, { 'netboot.dev/discovered': 'true' });
     assert.deepEqual(created.spec, { mac: unknown, network: 'lab', netboot: 'deny' });
     const again = { apiVersion: `${GROUP}/${VERSION}`, kind: 'BootMachine', metadata: { name: '52-54-00-ab-cd-ef', namespace: ns }, spec: { mac: unknown, netboot: 'deny' } } as BootMachine;
-    assert.equal(await kubeStoreApi(kc).createMachine(again), 'exists', '409 AlreadyExists is an answer, not an error');
+    assert.equal(await kubeStoreApi(kube.kc).createMachine(again), 'exists', '409 AlreadyExists is an answer, not an error');
     assert.equal(store.discover(unknown, Date.now()), 'exists');
 
     // The agentReports entry: written once readiness is known, as netboot-agent-node-a.
@@ -172,7 +152,7 @@ test('the kube store: plan from the API, live class changes, status.boot by SSA,
 
     // As the controller would: publish the digest it compiled (here: the agent's) with generation 3.
     await until('a settled plan', async () => { const d = store.planDigest(); await new Promise((r) => setTimeout(r, 300)); return store.planDigest() === d ? d : undefined; });
-    await cluster.kubectl(['patch', 'bootnetwork', 'lab', '-n', ns, '--subresource=status', '--type=merge', '--field-manager=netboot-controller', '-p', JSON.stringify({ status: { planDigest: store.planDigest(), planGeneration: 3 } })]);
+    await kube.cluster.kubectl(['patch', 'bootnetwork', 'lab', '-n', ns, '--subresource=status', '--type=merge', '--field-manager=netboot-controller', '-p', JSON.stringify({ status: { planDigest: store.planDigest(), planGeneration: 3 } })]);
     const matched = await until('the entry at generation 3', async () => { const r = await reportOf(ns, 'node-a'); return r?.planGeneration === 3 ? r : undefined; });
     assert.equal(matched.planDigest, store.planDigest());
 
@@ -188,7 +168,7 @@ test('the kube store: plan from the API, live class changes, status.boot by SSA,
 test('mode dhcp, two agents: the first serves, the second stands by, and takes over when the first stops', async () => {
   const ns = 'agent-dhcp';
   await seed(ns, { dhcp: 30267, pxe: 34211, tftp: 30269, http: 38280 });
-  await cluster.kubectl(['patch', 'bootnetwork', 'lab', '-n', ns, '--type=merge', '-p',
+  await kube.cluster.kubectl(['patch', 'bootnetwork', 'lab', '-n', ns, '--type=merge', '-p',
     JSON.stringify({ spec: { mode: 'dhcp', dhcp: { pool: { start: '10.99.0.100', end: '10.99.0.150' }, router: '10.99.0.1', leaseSeconds: 600 } } })]);
   const a = await open(ns, { node: 'node-a' });
   let b: Awaited<ReturnType<typeof open>> | undefined;
@@ -223,7 +203,7 @@ test('no status update is lost across an API server restart', async (t) => {
   const { store, lines } = await open(ns, { status: { backoff: { baseMs: 200, maxMs: 2000 } } });
   try {
     store.report(obs('Discover', { phase: 'Discovered', firmware: { stage: 'pxe', arch: 'bios' } }));
-    const restarting = cluster.restartApiServer();
+    const restarting = kube.cluster.restartApiServer();
     // Observed while the API server is down: coalesced onto the pending status.
     await new Promise((r) => setTimeout(r, 1500));
     store.report(obs('PxeAck', { phase: 'BootFileSent', detail: 'loader undionly.kpxe' }));
@@ -244,10 +224,9 @@ test('no status update is lost across an API server restart', async (t) => {
 
 /** `netboot agent` as the DaemonSet runs it, on loopback. */
 function startAgentProcess(namespace: string, node: string) {
-  const state = mkdtempSync(join(tmpdir(), 'netboot-agent-cli-'));
-  dirs.push(state);
+  const state = kube.tempDir('netboot-agent-cli-');
   const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/netboot.js'), 'agent', '--network', 'lab', '--namespace', namespace, '--node', node,
-    '--interface', 'lo', '--kubeconfig', cluster.kubeconfig, '--state', state], { stdio: ['ignore', 'ignore', 'pipe'] });
+    '--interface', 'lo', '--kubeconfig', kube.cluster.kubeconfig, '--state', state], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr.on('data', (d: Buffer) => { log += d.toString(); });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -317,7 +296,7 @@ test('netboot agent: ready on loopback, answers a relayed ProxyDHCP DISCOVER, re
   const again = startAgentProcess(ns, 'node-cli');
   try {
     await until('/readyz 200 again', async () => ((await httpStatus(`http://127.0.0.1:${ports.http}/readyz`)) === 200 ? true : undefined), 30_000, 100);
-    await cluster.kubectl(['patch', 'bootnetwork', 'lab', '-n', ns, '--type=merge', '-p', '{"spec":{"ports":{"http":21081}}}']);
+    await kube.cluster.kubectl(['patch', 'bootnetwork', 'lab', '-n', ns, '--type=merge', '-p', '{"spec":{"ports":{"http":21081}}}']);
     const code = await Promise.race([again.exited, new Promise<null>((r) => setTimeout(() => r(null), 10_000))]);
     assert.equal(code, 1, `exit 1 after a port change; log:\n${again.log()}`);
     assert.match(again.log(), new RegExp(`"code":"${Errors.AgentRestartRequired.code}"`));

@@ -42,7 +42,8 @@ export function ensureKubeBinaries(): string {
   return result.stdout.trim().split('\n').at(-1) ?? '';
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port that was free on 127.0.0.1 a moment ago. */
+export async function freeTcpPort(): Promise<number> {
   return new Promise((res, rej) => {
     const srv = createServer();
     srv.once('error', rej);
@@ -121,7 +122,7 @@ export async function startCluster(): Promise<TestCluster> {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   writeFileSync(join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
   writeFileSync(join(dir, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
-  const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const [etcdClient, etcdPeer, apiPort] = [await freeTcpPort(), await freeTcpPort(), await freeTcpPort()];
   const server = `https://127.0.0.1:${apiPort}`;
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(kubeconfig, [

@@ -56,6 +56,24 @@ export function planFrom(yaml: string, generation = 1): BootPlan {
   return compilePlan({ network, profiles: of<BootProfile>('BootProfile'), classes: of<MachineClass>('MachineClass'), machines: of<BootMachine>('BootMachine') }, generation);
 }
 
+/**
+ * YAML for labYaml's `extra`: the default MachineClass `vpro` (profile hello)
+ * naming the AmtNetworkPolicy `fleet`, whose spec is `policySpec` (flow style).
+ */
+export function amtFleetYaml(policySpec: string): string {
+  return `---
+apiVersion: netboot.dev/v1alpha1
+kind: MachineClass
+metadata: {name: vpro}
+spec: {default: true, profile: hello, amtPolicy: fleet}
+---
+apiVersion: netboot.dev/v1alpha1
+kind: AmtNetworkPolicy
+metadata: {name: fleet}
+spec: ${policySpec}
+`;
+}
+
 /** The quickstart-like resources most tests start from; `mode` and extra YAML vary. */
 export function labYaml(mode: 'proxy' | 'proxy-colocated' | 'dhcp', extra = '', networkExtra = ''): string {
   const dhcp = mode === 'dhcp' ? '\n  dhcp: {pool: {start: 10.9.0.100, end: 10.9.0.101}, router: 10.9.0.1, dnsServers: [10.9.0.1], domainName: lab.example.com, leaseSeconds: 600}' : '';

@@ -8,7 +8,6 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { get } from 'node:http';
-import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { REPO } from './lab.ts';
@@ -118,17 +117,8 @@ export function httpGet(port: number, path: string, timeoutMs = 2000): Promise<{
   });
 }
 
-/** A TCP port that was free on 127.0.0.1 a moment ago. */
-export function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr !== null ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
+/** A TCP port that was free on 127.0.0.1 a moment ago (the test cluster's helper). */
+export { freeTcpPort } from '../../../test/support/cluster.ts';
 
 /** A UDP port that was free on every address a moment ago (the agent binds its DHCP listeners on 0.0.0.0 too). */
 export function freeUdpPort(): Promise<number> {

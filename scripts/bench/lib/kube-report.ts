@@ -97,23 +97,16 @@ export interface ObjectSizes {
 
 export interface Target { readonly name: string; readonly met: boolean; readonly detail: string }
 
-/** A controller restarted with every status current: a cold process catching up with the cluster. */
-export interface RestartResult {
-  /** From the new process's start until its "initial reconcile done" line. */
-  readonly controllerS: number;
-  readonly controllerCacheSyncS: number;
-  readonly controllerOwnReconcileS: number;
-  readonly controllerCpuS: number;
-  readonly meanReconcileMs: Record<string, number>;
-  /** Writes from the new process's start until they stopped (Lease writes apart). */
-  readonly writes: number;
-  readonly writesByKey: Record<string, number>;
+/**
+ * A controller restarted with every status current: a cold process catching
+ * up with the cluster. The controller's figures as in SyncResult (from the new
+ * process's start); writes until they stopped, Lease writes apart.
+ */
+export interface RestartResult extends Pick<SyncResult, 'controllerS' | 'controllerCacheSyncS' | 'controllerOwnReconcileS' | 'controllerCpuS' | 'meanReconcileMs' | 'writes' | 'writesByKey' | 'apiServerCpuS' | 'etcdCpuS'> {
   readonly settleS: number;
   /** BootMachine updates the benchmark's watch saw meanwhile. */
   readonly machineEvents: number;
   readonly peakRssMiB: number;
-  readonly apiServerCpuS: number;
-  readonly etcdCpuS: number;
 }
 
 export interface ControllerResult {

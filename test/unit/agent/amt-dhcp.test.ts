@@ -22,7 +22,7 @@ import { createAgentMetrics } from '../../../src/observability/metrics.ts';
 import { MessageType, OptionCode, decodePacket, encodePacket, getOption, replyFrom, setOption } from '../../../src/protocol/dhcp/index.ts';
 import type { DhcpPacket } from '../../../src/protocol/dhcp/index.ts';
 import { FileStore, MACHINES_FILE, readMachinesFile } from '../../../src/store/file.ts';
-import { labYaml, notPxe, request, withRequestedIp, withServerId, withType } from '../../support/dhcp.ts';
+import { amtFleetYaml, labYaml, notPxe, request, withRequestedIp, withServerId, withType } from '../../support/dhcp.ts';
 
 const MAC = '52:54:00:12:34:56';
 const NOW = Date.parse('2026-11-23T10:00:00Z');
@@ -32,17 +32,7 @@ kind: BootMachine
 metadata: {name: 52-54-00-12-34-56}
 spec: {mac: "${MAC}"${extra}}
 `;
-const amtClass = `---
-apiVersion: netboot.dev/v1alpha1
-kind: MachineClass
-metadata: {name: vpro}
-spec: {default: true, profile: hello, amtPolicy: fleet}
----
-apiVersion: netboot.dev/v1alpha1
-kind: AmtNetworkPolicy
-metadata: {name: fleet}
-spec: {dnsSuffix: contoso.com, remediation: {shortenLease: true, shortLeaseSeconds: 300}}
-`;
+const amtClass = amtFleetYaml('{dnsSuffix: contoso.com, remediation: {shortenLease: true, shortLeaseSeconds: 300}}');
 
 function setup(yaml: string, state?: string) {
   const dir = mkdtempSync(join(tmpdir(), 'netboot-amt-dhcp-'));

@@ -46,6 +46,14 @@ class FakeSource implements ListWatchSource<Stored> {
  * watch event arrives after the response, as from a real API server (the
  * default delivers the event first and answers `{}`).
  */
+/** One network, profile, class and machine, all at generation 1: the world most tests start from. */
+function seedLab(sources: ReturnType<typeof world>['sources']): void {
+  sources.BootNetwork.put(network('lab', withGeneration(1)), 'ADDED');
+  sources.BootProfile.put(profile('linux', withGeneration(1)), 'ADDED');
+  sources.MachineClass.put(machineClass('qemu', 'linux', withGeneration(1)), 'ADDED');
+  sources.BootMachine.put(machine('52:54:00:00:00:01', withGeneration(1)), 'ADDED');
+}
+
 function world(options: { readonly echoAfterResponse?: boolean } = {}) {
   let rv = 1;
   const next = () => String(rv++);
@@ -99,10 +107,7 @@ async function drain(clock: FakeClock, manager: Manager): Promise<void> {
 
 test('a standby writes nothing; a leader reconciles every kind once, then stays quiet', async () => {
   const { sources, writes, clock, manager, metrics } = world();
-  sources.BootNetwork.put(network('lab', withGeneration(1)), 'ADDED');
-  sources.BootProfile.put(profile('linux', withGeneration(1)), 'ADDED');
-  sources.MachineClass.put(machineClass('qemu', 'linux', withGeneration(1)), 'ADDED');
-  sources.BootMachine.put(machine('52:54:00:00:00:01', withGeneration(1)), 'ADDED');
+  seedLab(sources);
   manager.start();
   assert.equal(await manager.caches.waitForSync(), true);
   await clock.advance(5000);
@@ -134,10 +139,7 @@ test('a standby writes nothing; a leader reconciles every kind once, then stays 
 
 test('a class change re-resolves the machine with a ClassChanged event; after losing the lease nothing is written', async () => {
   const { sources, writes, events, clock, manager } = world();
-  sources.BootNetwork.put(network('lab', withGeneration(1)), 'ADDED');
-  sources.BootProfile.put(profile('linux', withGeneration(1)), 'ADDED');
-  sources.MachineClass.put(machineClass('qemu', 'linux', withGeneration(1)), 'ADDED');
-  sources.BootMachine.put(machine('52:54:00:00:00:01', withGeneration(1)), 'ADDED');
+  seedLab(sources);
   manager.start();
   await manager.caches.waitForSync();
   const leading = new AbortController();
@@ -166,10 +168,7 @@ test('a class change re-resolves the machine with a ClassChanged event; after lo
 
 test('the watch event echoing our own status write does not reconcile the object again; anyone else\'s write does', async () => {
   const { sources, writes, clock, manager, metrics } = world({ echoAfterResponse: true });
-  sources.BootNetwork.put(network('lab', withGeneration(1)), 'ADDED');
-  sources.BootProfile.put(profile('linux', withGeneration(1)), 'ADDED');
-  sources.MachineClass.put(machineClass('qemu', 'linux', withGeneration(1)), 'ADDED');
-  sources.BootMachine.put(machine('52:54:00:00:00:01', withGeneration(1)), 'ADDED');
+  seedLab(sources);
   manager.start();
   assert.equal(await manager.caches.waitForSync(), true);
   const reconciles = async (kind: string) => (await metrics.registry.getSingleMetric('netboot_controller_reconcile_total')?.get())?.values

@@ -26,24 +26,14 @@ import { PlanDigester } from '../../../src/store/kube-digest.ts';
 import { parseMachine, samePlanFacts } from '../../../src/store/kube-plan.ts';
 import { openKubeStore } from '../../../src/store/kube.ts';
 import { FakeClock } from '../../support/fake-clock.ts';
-import { labYaml } from '../../support/dhcp.ts';
+import { amtFleetYaml, labYaml } from '../../support/dhcp.ts';
 import { FakeApi, FakeNamespace, captureLogger } from './fake-kube.ts';
 
 const dirs: string[] = [];
 after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
 
 const MAC = '52:54:00:00:00:01';
-const resourcesYaml = (mode: 'proxy' | 'dhcp', shorten = true) => labYaml(mode, `---
-apiVersion: netboot.dev/v1alpha1
-kind: MachineClass
-metadata: {name: vpro}
-spec: {default: true, profile: hello, amtPolicy: fleet}
----
-apiVersion: netboot.dev/v1alpha1
-kind: AmtNetworkPolicy
-metadata: {name: fleet}
-spec: {dnsSuffix: contoso.com, remediation: {shortenLease: ${shorten}, shortLeaseSeconds: 120}}
----
+const resourcesYaml = (mode: 'proxy' | 'dhcp', shorten = true) => labYaml(mode, `${amtFleetYaml(`{dnsSuffix: contoso.com, remediation: {shortenLease: ${shorten}, shortLeaseSeconds: 120}}`)}---
 apiVersion: netboot.dev/v1alpha1
 kind: AmtNetworkPolicy
 metadata: {name: unused}
