@@ -26,7 +26,7 @@ import type { AmtObservation } from '../../src/api/v1alpha1/amtstatus.ts';
 import { MessageType, OptionCode, decodePacket, encodePacket, getOption, replyFrom, setOption } from '../../src/protocol/dhcp/index.ts';
 import { readMachinesFile } from '../../src/store/file.ts';
 import { startAmtSim } from '../support/amt-sim.ts';
-import { request, withArch, withCiaddr, withType } from '../support/dhcp.ts';
+import { amtFleetYaml, request, withArch, withCiaddr, withType } from '../support/dhcp.ts';
 import { REPO_ROOT } from '../support/fixtures.ts';
 
 const NETBOOT = join(REPO_ROOT, 'bin/netboot.js');
@@ -51,17 +51,7 @@ kind: BootProfile
 metadata: {name: hello}
 spec:
   ipxe: {script: "#!ipxe\\necho hello\\n"}
----
-apiVersion: netboot.dev/v1alpha1
-kind: MachineClass
-metadata: {name: vpro}
-spec: {default: true, profile: hello, amtPolicy: fleet}
----
-apiVersion: netboot.dev/v1alpha1
-kind: AmtNetworkPolicy
-metadata: {name: fleet}
-spec: {dnsSuffix: contoso.com}
----
+${amtFleetYaml('{dnsSuffix: contoso.com}')}---
 apiVersion: netboot.dev/v1alpha1
 kind: BootMachine
 metadata: {name: 52-54-00-a1-b2-c3}
