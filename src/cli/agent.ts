@@ -13,7 +13,8 @@
  * new settings, which is simpler and safer than rebinding sockets in place.
  */
 import { hostname } from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { PooledKubeConfig } from '../kube/pooled-config.ts';
 import { startAgent } from '../agent/agent.ts';
 import type { RunningAgent } from '../agent/agent.ts';
 import type { ServingInterface } from '../agent/interfaces.ts';
@@ -84,7 +85,8 @@ export function agentConfig(args: readonly string[], env: Readonly<Record<string
 
 /** --kubeconfig, else in-cluster (KUBERNETES_SERVICE_HOST), else $KUBECONFIG or ~/.kube/config. */
 export function loadKubeConfig(file: string | undefined, env: Readonly<Record<string, string | undefined>> = process.env): KubeConfig {
-  const kc = new KubeConfig();
+  // One keep-alive connection pool (client-node opens a connection per request otherwise).
+  const kc = new PooledKubeConfig();
   try {
     if (file !== undefined) kc.loadFromFile(file);
     else if (env['KUBERNETES_SERVICE_HOST'] !== undefined) kc.loadFromCluster();

@@ -6,8 +6,8 @@
  * SIGTERM/SIGINT stop writing, release the lease, and exit 0.
  */
 import { hostname } from 'node:os';
-import { CustomObjectsApi } from '@kubernetes/client-node';
 import { kubeObjectApplyApi } from '../kube/apply-object.ts';
+import { customObjectPatchApi } from '../kube/request.ts';
 import { LeaderElector } from '../kube/leader.ts';
 import { kubeLeaseStore } from '../kube/lease-store.ts';
 import { PooledKubeConfig } from '../kube/pooled-config.ts';
@@ -145,7 +145,8 @@ export async function runController(args: string[]): Promise<number> {
   const metrics = createControllerMetrics();
   const manager = new Manager({
     sources: kubeSources(kc, config.namespace),
-    applyApi: kc.makeApiClient(CustomObjectsApi),
+    // Status applies go out by the thousand: the lean path (src/kube/request.ts), same auth and pool.
+    applyApi: customObjectPatchApi(kc),
     objectApi: kubeObjectApplyApi(kc),
     agent: { image: config.agentImage, serviceAccountName: config.agentServiceAccount },
     identity: config.identity,

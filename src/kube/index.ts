@@ -22,4 +22,6 @@ export type { LeaseStore } from './lease-store.ts';
 export { WorkQueue } from './queue.ts';
 export type { ReconcileResult, Reconciler, WorkQueueOptions } from './queue.ts';
 export { customObjectSource, watchSource } from './source.ts';
+export { customObjectPatchApi, kubeJson, kubeWatch } from './request.ts';
+export type { JsonRequest, PatchApi, Query } from './request.ts';
 export type { CustomResourceRef, SourceOptions } from './source.ts';

@@ -1,13 +1,13 @@
 /**
  * The Kubernetes ListWatchSource: lists through the generated client and
- * watches through client-node's `Watch` (it does the TLS, auth and line
- * framing). The informer owns the state machine; this file only adapts
- * callbacks to promises and abort signals.
+ * watches through kubeWatch (request.ts: the KubeConfig's TLS and auth,
+ * undici's request, lines split here). The informer owns the state machine.
  */
-import { CustomObjectsApi, Watch } from '@kubernetes/client-node';
+import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject, ListWatchSource, WatchEvent } from './informer.ts';
-import { isAbort, signalOptions } from './kube.ts';
+import { signalOptions } from './kube.ts';
+import { kubeWatch } from './request.ts';
 
 /** A list response, as every `list*` call of client-node returns it. */
 export interface ListResponse<T> {
@@ -31,7 +31,6 @@ export interface SourceOptions {
 export function watchSource<T extends KubeObject>(
   kc: KubeConfig, resource: string, path: string, list: (signal: AbortSignal) => Promise<ListResponse<T>>, options: SourceOptions = {},
 ): ListWatchSource<T> {
-  const watcher = new Watch(kc);
   return {
     resource,
     async list(signal) {
@@ -39,30 +38,14 @@ export function watchSource<T extends KubeObject>(
       return { items: res.items, resourceVersion: res.metadata?.resourceVersion ?? '' };
     },
     watch(resourceVersion, onEvent, signal) {
-      const params: Record<string, string | number | boolean | undefined> = {
+      const query = {
         resourceVersion,
         allowWatchBookmarks: true,
         timeoutSeconds: options.watchTimeoutSeconds ?? 300,
         labelSelector: options.labelSelector,
         fieldSelector: options.fieldSelector,
       };
-      return new Promise<void>((resolve, reject) => {
-        if (signal.aborted) return resolve();
-        let request: AbortController | undefined;
-        const onAbort = () => { request?.abort(); resolve(); };
-        signal.addEventListener('abort', onAbort, { once: true });
-        const done = (err: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          // client-node's own 30 s inactivity timeout is a normal end: resume from the last resourceVersion.
-          if (err === null || err === undefined || signal.aborted || isAbort(err) || (err instanceof Error && err.name === 'TimeoutError')) resolve();
-          else reject(err);
-        };
-        const event = (type: string, object: unknown) => onEvent({ type, object } satisfies WatchEvent);
-        watcher.watch(path, params, event, done).then((ctl) => {
-          request = ctl;
-          if (signal.aborted) ctl.abort();
-        }, done);
-      });
+      return kubeWatch(kc, path, query, (type, object) => onEvent({ type, object } satisfies WatchEvent), signal);
     },
   };
 }

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import type { BootMachine } from '../api/v1alpha1/bootmachine.ts';
 import { API_VERSION, GROUP, VERSION } from '../api/v1alpha1/index.ts';
 import type { BootStatus } from '../boot/status.ts';
-import { customObjectSource, statusCodeOf } from '../kube/index.ts';
+import { customObjectPatchApi, customObjectSource, statusCodeOf } from '../kube/index.ts';
 import type { KubeObject, ListWatchSource } from '../kube/index.ts';
 
 /** The field manager of status.boot on every BootMachine (all agents share it). */
@@ -88,11 +88,13 @@ export function kubeStoreSources(kc: KubeConfig, namespace: string): KubeStoreSo
 /** The real API calls through `kc`. */
 export function kubeStoreApi(kc: KubeConfig): KubeStoreApi {
   const api = kc.makeApiClient(CustomObjectsApi);
+  // Status applies through the lean path (src/kube/request.ts); creates stay on client-node.
+  const patch = customObjectPatchApi(kc);
   const apply = () => setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
   return {
     async applyBootStatus(namespace, name, boot) {
       const body = { apiVersion: API_VERSION, kind: 'BootMachine', metadata: { name, namespace }, status: { boot } };
-      const res = await api.patchNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace, plural: 'bootmachines', name, body, fieldManager: BOOT_STATUS_MANAGER, force: true }, apply()) as RawObject;
+      const res = await patch.patchNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace, plural: 'bootmachines', name, body, fieldManager: BOOT_STATUS_MANAGER, force: true }, apply()) as RawObject;
       const resourceVersion = res.metadata?.resourceVersion;
       return resourceVersion === undefined ? {} : { resourceVersion };
     },
@@ -109,7 +111,7 @@ export function kubeStoreApi(kc: KubeConfig): KubeStoreApi {
       // A list-map keyed by node: applying an empty list under this node's own
       // manager removes exactly the entry that manager owned, nobody else's.
       const body = { apiVersion: API_VERSION, kind: 'BootNetwork', metadata: { name: network, namespace }, status: { agentReports: report === undefined ? [] : [report] } };
-      await api.patchNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace, plural: 'bootnetworks', name: network, body, fieldManager: agentReportManager(node), force: true }, apply());
+      await patch.patchNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace, plural: 'bootnetworks', name: network, body, fieldManager: agentReportManager(node), force: true }, apply());
     },
   };
 }
