@@ -191,7 +191,7 @@ async function startController(b: Bench): Promise<{ controller: NetbootChild; rs
   return { controller, rss, metricsPort, exited };
 }
 
-async function initialSync(b: Bench, controller: NetbootChild, metricsPort: number, exited: Promise<never>, serverCpu0: { apiServer: number; etcd: number }): Promise<SyncResult> {
+async function initialSync(b: Bench, controller: NetbootChild, metricsPort: number, exited: Promise<never>, serverCpu0: { apiServer: number; etcd: number; bench: NodeJS.CpuUsage }): Promise<SyncResult> {
   const base = b.writes.samples[0] ?? await b.writes.snapshot();
   const own = controllerSynced(controller, metricsPort);
   const watched = await Promise.race([b.machines.until(resolvedAsExpected, TIMEOUT_S * 1000), exited]);
@@ -202,13 +202,14 @@ async function initialSync(b: Bench, controller: NetbootChild, metricsPort: numb
   await b.machines.quiet(5000, 60_000);
   const settled = await b.writes.snapshot();
   const serverCpu = { apiServer: cpuMs(b.servers.apiServer) - serverCpu0.apiServer, etcd: cpuMs(b.servers.etcd) - serverCpu0.etcd };
+  const benchCpu = process.cpuUsage(serverCpu0.bench);
   const w = writesBetween(base, settled);
   const sync: SyncResult = {
     watchS: (watched.at - controller.startedAt) / 1000, done: watched.done, pending: watched.pending,
     controllerSignal: signal.how, controllerS: (signal.at - controller.startedAt) / 1000, controllerOwnReconcileS: signal.ownSeconds, controllerCacheSyncS: signal.syncSeconds,
     controllerCpuS: cpu / 1000, meanReconcileMs: reconcileMs, writes: w.total, writesByKey: Object.fromEntries(w.byKey), leaseWrites: w.leases,
     peakWritesPerS: b.writes.peakRate(base.t, settled.t, notLease).perSecond, peakWatchEventsPerS: peakPerSecond(b.machines.modifiedAt),
-    apiServerCpuS: serverCpu.apiServer / 1000, etcdCpuS: serverCpu.etcd / 1000,
+    apiServerCpuS: serverCpu.apiServer / 1000, etcdCpuS: serverCpu.etcd / 1000, benchCpuS: (benchCpu.user + benchCpu.system) / 1e6,
   };
   process.stderr.write(`  every BootMachine resolved after ${fmt(sync.watchS, 1)} s (watch); controller: ${signal.how} at ${fmt(sync.controllerS, 1)} s; ${fmt(w.total)} writes (${describeCounts(w.byKey)}), peak ${fmt(sync.peakWritesPerS)}/s\n`);
   return sync;
@@ -384,7 +385,7 @@ async function run(b: Bench): Promise<void> {
   b.closers.push(() => b.writes.stop());
   await b.writes.snapshot();
   b.writes.start(1000);
-  const serverCpu0 = { apiServer: cpuMs(b.servers.apiServer), etcd: cpuMs(b.servers.etcd) };
+  const serverCpu0 = { apiServer: cpuMs(b.servers.apiServer), etcd: cpuMs(b.servers.etcd), bench: process.cpuUsage() };
   const { controller, rss, metricsPort, exited } = await startController(b);
   r.initialSync = await phase(b, 'initial sync', () => initialSync(b, controller, metricsPort, exited, serverCpu0));
   const { idle: idleResult, steadyMiB } = await phase(b, 'idle', () => idle(b, controller, rss));
