@@ -197,7 +197,7 @@ async function initialSync(b: Bench, controller: NetbootChild, metricsPort: numb
   const watched = await Promise.race([b.machines.until(resolvedAsExpected, TIMEOUT_S * 1000), exited]);
   const signal = await Promise.race([own, exited, new Promise<Awaited<typeof own>>((r) => setTimeout(() => r({ how: `no "initial reconcile done" within ${TIMEOUT_S} s`, at: NaN, ownSeconds: NaN, syncSeconds: NaN }), 30_000).unref())]);
   const cpu = cpuMs(controller.pid);
-  const reconcileMs = await saveControllerMetrics(b, metricsPort, 'initial-sync');
+  const { meanReconcileMs: reconcileMs, writeWaitS } = await saveControllerMetrics(b, metricsPort, 'initial-sync');
   if (!watched.done) b.result.problems.push(`initial sync: after ${TIMEOUT_S} s ${watched.pending} BootMachines were not resolved as expected (e.g. ${watched.examples.join(', ')})`);
   await b.machines.quiet(5000, 60_000);
   const settled = await b.writes.snapshot();
@@ -209,7 +209,7 @@ async function initialSync(b: Bench, controller: NetbootChild, metricsPort: numb
     controllerSignal: signal.how, controllerS: (signal.at - controller.startedAt) / 1000, controllerOwnReconcileS: signal.ownSeconds, controllerCacheSyncS: signal.syncSeconds,
     controllerCpuS: cpu / 1000, meanReconcileMs: reconcileMs, writes: w.total, writesByKey: Object.fromEntries(w.byKey), leaseWrites: w.leases,
     peakWritesPerS: b.writes.peakRate(base.t, settled.t, notLease).perSecond, peakWatchEventsPerS: peakPerSecond(b.machines.modifiedAt),
-    apiServerCpuS: serverCpu.apiServer / 1000, etcdCpuS: serverCpu.etcd / 1000, benchCpuS: (benchCpu.user + benchCpu.system) / 1e6,
+    apiServerCpuS: serverCpu.apiServer / 1000, etcdCpuS: serverCpu.etcd / 1000, benchCpuS: (benchCpu.user + benchCpu.system) / 1e6, writeWaitS,
   };
   process.stderr.write(`  every BootMachine resolved after ${fmt(sync.watchS, 1)} s (watch); controller: ${signal.how} at ${fmt(sync.controllerS, 1)} s; ${fmt(w.total)} writes (${describeCounts(w.byKey)}), peak ${fmt(sync.peakWritesPerS)}/s\n`);
   return sync;
@@ -220,16 +220,21 @@ async function initialSync(b: Bench, controller: NetbootChild, metricsPort: numb
  * wants to know why a figure is what it is) and returns the mean reconcile
  * time per kind from its duration histogram.
  */
-async function saveControllerMetrics(b: Bench, port: number, label: string): Promise<Record<string, number>> {
+async function saveControllerMetrics(b: Bench, port: number, label: string): Promise<{ meanReconcileMs: Record<string, number>; writeWaitS: number }> {
   const { status, body } = await httpGet(port, '/metrics', 5000);
-  if (status !== 200) return {};
+  if (status !== 200) return { meanReconcileMs: {}, writeWaitS: NaN };
   writeFileSync(join(b.work, `controller-metrics-${label}.txt`), body);
   const mean: Record<string, number> = {};
   for (const m of body.matchAll(/^netboot_controller_reconcile_duration_seconds_sum\{kind="([^"]+)"\} ([0-9.e+-]+)$/gm)) {
     const count = Number(body.match(new RegExp(`^netboot_controller_reconcile_duration_seconds_count\\{kind="${m[1]}"\\} ([0-9]+)$`, 'm'))?.[1]);
     if (count > 0) mean[m[1] ?? '?'] = (Number(m[2]) / count) * 1000;
   }
-  return mean;
+  // Time object and status writes spent waiting for the controller's own write bound (events have theirs).
+  let writeWaitS = 0;
+  for (const m of body.matchAll(/^netboot_controller_write_wait_seconds_total\{([^}]*)\} ([0-9.e+-]+)$/gm)) {
+    if (!(m[1] ?? '').includes('verb="event"')) writeWaitS += Number(m[2]);
+  }
+  return { meanReconcileMs: mean, writeWaitS };
 }
 
 async function idle(b: Bench, controller: NetbootChild, rss: RssTimeline): Promise<{ idle: IdleResult; steadyMiB: number }> {
@@ -270,7 +275,7 @@ async function restartSync(b: Bench, old: NetbootChild): Promise<{ restart: Rest
   const signal = await Promise.race([controllerSynced(next.controller, next.metricsPort), next.exited,
     new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`restarted controller: no "initial reconcile done" within ${TIMEOUT_S} s`)), TIMEOUT_S * 1000).unref())]);
   const cpu = cpuMs(next.controller.pid);
-  const reconcileMs = await saveControllerMetrics(b, next.metricsPort, 'restart-sync');
+  const { meanReconcileMs: reconcileMs } = await saveControllerMetrics(b, next.metricsPort, 'restart-sync');
   const settleS = await b.writes.quiet(writesBetween, 5000, 120_000);
   const settled = await b.writes.snapshot();
   const w = writesBetween(base, settled);

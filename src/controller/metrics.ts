@@ -15,6 +15,7 @@ export interface ControllerMetrics {
   readonly queueDepth: Gauge<'kind'>;
   /** verb: apply (object), apply-status, event. kind: the written object's kind. */
   readonly apiWrites: Counter<'kind' | 'verb'>;
+  readonly writeWaitSeconds: Counter<'kind' | 'verb'>;
   /** Writes refused because this process was not (or no longer) the leader. */
   readonly writesRefused: Counter;
   readonly leader: Gauge;
@@ -44,6 +45,7 @@ export function createControllerMetrics(registry = new Registry()): ControllerMe
     }),
     queueDepth: new Gauge({ name: 'netboot_controller_queue_depth', help: 'Keys waiting in the work queue of each kind (ready, not yet picked up).', labelNames: ['kind'], registers, collect }),
     apiWrites: new Counter({ name: 'netboot_controller_api_writes_total', help: 'Write requests sent to the API server, by kind of object and verb (apply, apply-status, event).', labelNames: ['kind', 'verb'], registers }),
+    writeWaitSeconds: new Counter({ name: 'netboot_controller_write_wait_seconds_total', help: 'Seconds writes waited for the controller\'s own write bound (--write-qps, --write-burst; events have their own) before being sent, by kind and verb. Rising fast: the bound, not the API server, paces the controller.', labelNames: ['kind', 'verb'], registers }),
     writesRefused: new Counter({ name: 'netboot_controller_writes_refused_total', help: 'Writes not sent because this process was not the leader at that moment.', registers }),
     leader: new Gauge({ name: 'netboot_controller_leader', help: '1 while this process holds the leader Lease and runs the reconcilers, else 0.', registers }),
     informerRestarts: new Counter({ name: 'netboot_controller_informer_restarts_total', help: 'Informer list/watch restarts, by resource and cause (failure, watchdog, gone).', labelNames: ['resource', 'cause'], registers, collect }),

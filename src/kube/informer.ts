@@ -45,7 +45,7 @@ export interface InformerOptions {
   readonly backoff?: BackoffPolicy;
   /**
    * Restart a watch that delivered nothing (not even a bookmark) for this
-   * long. Default 90 s. client-node's Watch also ends a stream after 30 s
+   * long. Default 90 s. kubeWatch (request.ts) also ends a stream after 30 s
    * without data, which the informer resumes at once from the last
    * resourceVersion; a lower value here catches a hung stream sooner.
    */

@@ -8,6 +8,7 @@ import { DISTURBED_CORES, fmt, markdown } from './report.ts';
 import type { Machine } from './report.ts';
 import type { DeliveryResult } from './kube-agent.ts';
 import { describeCounts } from './kube-metrics.ts';
+import { DEFAULT_WRITE_RATE } from '../../../src/controller/manager/writes.ts';
 
 export const TARGETS = { rssMiB: 300, syncS: 30, idleWritesPerMin: 0, reresolveS: 60, deliveryS: 2, objectBytes: 1024 * 1024 } as const;
 
@@ -59,6 +60,8 @@ export interface SyncResult {
   readonly etcdCpuS: number;
   /** The benchmark process itself (its watch of every BootMachine, the API server counter reads each second). */
   readonly benchCpuS?: number;
+  /** Seconds the controller's writes waited for its own write bound (netboot_controller_write_wait_seconds_total, events apart). */
+  readonly writeWaitS?: number;
 }
 
 export interface IdleResult {
@@ -183,6 +186,7 @@ export function rowsOf(r: ControllerResult, s: Settings): string[][] {
     rows.push(['initial sync, first resolution: every BootMachine resolved (benchmark\'s watch)', sync.done ? `${fmt(sync.watchS, 1)} s` : `NOT done after ${fmt(sync.watchS)} s (${fmt(sync.pending)} pending)`, `<= ${TARGETS.syncS} s`]);
     rows.push(['initial sync, first resolution: controller logs "initial reconcile done"', `${fmt(sync.controllerS, 1)} s (its own timer: caches listed ${fmt(sync.controllerCacheSyncS, 1)} s, queues drained ${fmt(sync.controllerOwnReconcileS, 1)} s later); controller CPU ${fmt(sync.controllerCpuS, 1)} s; mean reconcile ${Object.entries(sync.meanReconcileMs).map(([k, v]) => `${k} ${fmt(v, 1)} ms`).join(', ')}`, `<= ${TARGETS.syncS} s`]);
     rows.push(['writes during initial sync', `${fmt(sync.writes)}: ${counts(sync.writesByKey)}`, '-']);
+    rows.push([`writes held back by the controller's own write bound (default --write-qps ${DEFAULT_WRITE_RATE.perSecond}, --write-burst ${DEFAULT_WRITE_RATE.burst}) during initial sync`, `${fmt(sync.writeWaitS ?? NaN, 1)} s of waiting in total over ${fmt(sync.writes)} writes (netboot_controller_write_wait_seconds_total)`, '-']);
     rows.push(['peak write rate during initial sync', `${fmt(sync.peakWritesPerS)}/s (API server counters, 1 s samples); ${fmt(sync.peakWatchEventsPerS)} BootMachine updates in the busiest second (watch)`, '-']);
     rows.push(['CPU during initial sync: kube-apiserver / etcd / controller (/ the benchmark\'s own watch and counter reads)', `${fmt(sync.apiServerCpuS, 1)} / ${fmt(sync.etcdCpuS, 1)} / ${fmt(sync.controllerCpuS, 1)} s (/ ${fmt(sync.benchCpuS ?? NaN, 1)} s); per write ${fmt((sync.apiServerCpuS * 1000) / sync.writes, 2)} / ${fmt((sync.etcdCpuS * 1000) / sync.writes, 2)} / ${fmt((sync.controllerCpuS * 1000) / sync.writes, 2)} ms`, '-']);
   }

@@ -121,6 +121,7 @@ export class Manager {
       ...(options.writeRate === undefined ? {} : { rate: options.writeRate }),
       onWrite: (kind, verb) => metrics.apiWrites.inc({ kind, verb }),
       onRefused: () => metrics.writesRefused.inc(),
+      onWait: (kind, verb, ms) => metrics.writeWaitSeconds.inc({ kind, verb }, ms / 1000),
     });
     this.#caches = new ControllerCaches(options.sources, (kind) => ({
       clock: this.#clock,

@@ -47,6 +47,8 @@ export interface WriteGateOptions {
   readonly onWrite?: (kind: string, verb: WriteVerb) => void;
   /** A write was refused: not the leader. */
   readonly onRefused?: (kind: string, verb: WriteVerb) => void;
+  /** A write waited `ms` for a token of its bound (the bound, not the API server, held it back). */
+  readonly onWait?: (kind: string, verb: WriteVerb, ms: number) => void;
 }
 
 /** Opens while leading; `admit` waits for a token and returns the leading signal for the request. */
@@ -56,6 +58,7 @@ export class WriteGate {
   readonly #eventRate: RateLimit;
   readonly #onWrite: NonNullable<WriteGateOptions['onWrite']>;
   readonly #onRefused: NonNullable<WriteGateOptions['onRefused']>;
+  readonly #onWait: NonNullable<WriteGateOptions['onWait']>;
   #bucket: Bucket;
   #eventBucket: Bucket;
   #leading: AbortSignal | undefined;
@@ -70,6 +73,7 @@ export class WriteGate {
     }
     this.#onWrite = options.onWrite ?? (() => {});
     this.#onRefused = options.onRefused ?? (() => {});
+    this.#onWait = options.onWait ?? (() => {});
     this.#bucket = fullBucket(this.#rate, this.#clock.now());
     this.#eventBucket = fullBucket(this.#eventRate, this.#clock.now());
   }
@@ -112,7 +116,10 @@ export class WriteGate {
       this.#bucket = reserved.bucket;
       waitMs = reserved.waitMs;
     }
-    if (waitMs > 0) await sleep(this.#clock, waitMs, before);
+    if (waitMs > 0) {
+      this.#onWait(kind, verb, waitMs);
+      await sleep(this.#clock, waitMs, before);
+    }
     const after = this.#leading;
     if (after === undefined || after.aborted || after !== before) return this.#refuse(kind, verb);
     this.#sent++;

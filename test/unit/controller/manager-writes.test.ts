@@ -45,6 +45,19 @@ test('the rate is bounded: a burst, then perSecond; events have their own bucket
   assert.equal(events, 3);
 });
 
+test('a write held back by the bound reports how long it waits; one that finds a token reports nothing', async () => {
+  const clock = new FakeClock();
+  const waits: string[] = [];
+  const gate = new WriteGate({ clock, rate: { perSecond: 10, burst: 2 }, onWait: (kind, verb, ms) => waits.push(`${kind} ${verb} ${ms}`) });
+  gate.open(new AbortController().signal);
+  const admitted = [1, 2, 3, 4].map(() => gate.admit('BootMachine', 'apply-status'));
+  await settle();
+  // The burst of 2 goes at once; the third waits one token (100 ms), the fourth two.
+  assert.deepEqual(waits, ['BootMachine apply-status 100', 'BootMachine apply-status 200']);
+  await clock.advance(200);
+  await Promise.all(admitted);
+});
+
 test('a write waiting for its token is refused when leadership ends first, and in-flight requests get the leading signal', async () => {
   const clock = new FakeClock();
   const gate = new WriteGate({ clock, rate: { perSecond: 1, burst: 1 } });
