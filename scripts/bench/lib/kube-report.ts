@@ -298,7 +298,12 @@ function notes(r: ControllerResult): string[] {
       ? `  running, and ${fmt(serverFloorS, 0)} s for kube-apiserver and etcd alone, so 30 s is out of reach on this machine whatever the controller does with its own share.`
       : `  running, and ${fmt(serverFloorS, 0)} s for kube-apiserver and etcd alone, so a 30 s sync would leave the controller ${fmt(Math.max(0, (30 - serverFloorS) * 2), 0)} CPU seconds.`,
     '  How it came down (same benchmark, same machine): 46.6 and 42.4 s before the first two rounds of changes below; 34.8-37.8 s with',
-    '  everything up to the third round; then 30.2 s with the two changes of the fourth round. Third round: JSON merge patch costs the API',
+    '  everything up to the third round; with the fourth round, four runs on 2026-11-23 gave 28.9, 30.2, 35.7 and 41.3 s. The host sets',
+    '  the spread: with no other process busy inside the VM, the same 10,000 writes cost kube-apiserver 3.9 ms of CPU each in the 28.9 s',
+    '  run and 4.9 ms in the 35.7 s one, and the controller 0.93 and 1.12 ms (the 41.3 s run also had 0.37 cores of other work). The',
+    '  controller\'s own write bound held no write back in the 35.7 s run (netboot_controller_write_wait_seconds_total 0). So on this 2-core VM',
+    '  30 s is about what the CPU allows (at 3.9 + 0.5 + 0.9 ms per write, 10,000 writes are 27 s of both cores), and the target is met',
+    '  only when the host is fast. Third round: JSON merge patch costs the API',
     '  server as much as server-side apply (measured apart, 2,000 status applies per variant from a lean HTTP/1.1 client, 16 in flight:',
     '  4.5-4.8 vs 4.3-5.9 ms per write), so SSA and the field-ownership split with the agents stay; the former default write bound, 250/s',
     '  with bursts of 500, alone set a 38 s floor; it is now 400/s with bursts of 800 (still a bound; a real API server also protects',
