@@ -24,9 +24,16 @@ export class DiscoveryLimiter {
     this.#created = alreadyCreated;
   }
 
-  /** Decides for one new MAC and records the creation when admitted. */
+  /**
+   * Decides for one new MAC and records the creation when admitted. Called
+   * for every packet of an unknown MAC while the limits refuse it (a flood),
+   * so the window is pruned in place, without a new array per call: its
+   * times were pushed in order, so the expired ones are at the front.
+   */
   admit(now: number): DiscoveryVerdict {
-    this.#recent = this.#recent.filter((t) => now - t < 60_000);
+    let expired = 0;
+    while (expired < this.#recent.length && now - (this.#recent[expired] as number) >= 60_000) expired++;
+    if (expired > 0) this.#recent.splice(0, expired);
     let verdict: DiscoveryVerdict = 'create';
     if (this.#created >= this.limits.maxMachines) verdict = 'capped';
     else if (this.#recent.length >= this.limits.perMinute) verdict = 'rate-limited';

@@ -110,10 +110,15 @@ export function parseMac(text: string): Uint8Array {
  * again gives back the same bytes.
  */
 export function latin1(bytes: Uint8Array): string {
+  // One flat string per chunk: a `+=` per byte builds a rope of one-character strings first
+  // (2 of the ~25 kB that handling one DISCOVER allocated). Chunks keep apply's argument count small.
+  if (bytes.length <= LATIN1_CHUNK) return String.fromCharCode.apply(null, bytes as unknown as number[]);
   let s = '';
-  for (const b of bytes) s += String.fromCharCode(b);
+  for (let at = 0; at < bytes.length; at += LATIN1_CHUNK) s += String.fromCharCode.apply(null, bytes.subarray(at, at + LATIN1_CHUNK) as unknown as number[]);
   return s;
 }
+
+const LATIN1_CHUNK = 4096;
 
 /** Bytes of Latin-1 `text`. Throws RangeError on a code unit above 0xff. */
 export function latin1Bytes(text: string): Uint8Array {

@@ -50,7 +50,8 @@ export function decodeOptionAreas(bytes: Uint8Array, main: OptionArea, file: Opt
   if (overload & 2) walk(bytes, sname, chunks);
   chunks.delete(OVERLOAD);
   const options: DhcpOptions = new Map();
-  for (const [code, parts] of chunks) options.set(code, concatBytes(parts));
+  // Each part is already a copy (walk slices): one part, the usual case, needs no second copy.
+  for (const [code, parts] of chunks) options.set(code, parts.length === 1 ? parts[0] as Uint8Array : concatBytes(parts));
   return { options, overload };
 }
 
