@@ -52,6 +52,12 @@ export function ipv4At(bytes: Uint8Array, offset: number): string {
  */
 export function ipv4Bytes(ip: string): Uint8Array {
   const out = new Uint8Array(4);
+  writeIpv4(out, 0, ip);
+  return out;
+}
+
+/** ipv4Bytes written into `out` at `at` (no array of its own: an encoder writes several per packet). */
+export function writeIpv4(out: Uint8Array, at: number, ip: string): void {
   let part = 0;
   let digits = 0;
   let value = 0;
@@ -61,7 +67,7 @@ export function ipv4Bytes(ip: string): Uint8Array {
       value = value * 10 + (c - 48);
       digits++;
     } else if (c === 46 && digits > 0 && value <= 255 && part < 4) {
-      out[part++] = value;
+      out[at + part++] = value;
       value = 0;
       digits = 0;
     } else {
@@ -70,7 +76,6 @@ export function ipv4Bytes(ip: string): Uint8Array {
     }
   }
   if (part !== 4) throw new RangeError(`not an IPv4 address: ${JSON.stringify(ip)}`);
-  return out;
 }
 
 /** "00" to "ff" by byte value. */
@@ -157,10 +162,15 @@ export function uintAt(bytes: Uint8Array, offset: number, width: 1 | 2 | 4): num
 
 /** `n` as `width` big-endian bytes. Throws RangeError when it does not fit. */
 export function uintBytes(n: number, width: 1 | 2 | 4): Uint8Array {
-  if (!Number.isInteger(n) || n < 0 || n >= 2 ** (8 * width)) throw new RangeError(`${n} does not fit in ${width} byte(s)`);
   const out = new Uint8Array(width);
-  for (let i = width - 1; i >= 0; i--, n = Math.floor(n / 256)) out[i] = n % 256;
+  writeUint(out, 0, n, width);
   return out;
+}
+
+/** uintBytes written into `out` at `at`. Throws RangeError when `n` does not fit. */
+export function writeUint(out: Uint8Array, at: number, n: number, width: 1 | 2 | 4): void {
+  if (!Number.isInteger(n) || n < 0 || n >= 2 ** (8 * width)) throw new RangeError(`${n} does not fit in ${width} byte(s)`);
+  for (let i = width - 1; i >= 0; i--, n = Math.floor(n / 256)) out[at + i] = n % 256;
 }
 
 /**

@@ -8,7 +8,7 @@
  * length bytes. Its decode errors omit the option code ("length 3, want 4");
  * the registry adds it.
  */
-import { concatBytes, ipv4At, ipv4Bytes, latin1, latin1Bytes, malformed, uintAt, uintBytes } from './bytes.ts';
+import { ipv4At, ipv4Bytes, latin1, latin1Bytes, malformed, uintAt, uintBytes, writeIpv4, writeUint } from './bytes.ts';
 
 /** How one option's data turns into a value and back. */
 export interface OptionCodec<T> {
@@ -65,7 +65,7 @@ export const ipv4List: OptionCodec<string[]> = {
   encode: (value) => {
     if (value.length === 0) throw new RangeError('an address list needs at least one address');
     const out = new Uint8Array(value.length * 4);
-    value.forEach((ip, i) => out.set(ipv4Bytes(ip), i * 4));
+    value.forEach((ip, i) => writeIpv4(out, i * 4, ip));
     return out;
   },
 };
@@ -89,7 +89,11 @@ export const uint32 = uint(4);
 export const uint8List: OptionCodec<number[]> = {
   shape: 'uint8 list',
   decode: (data) => Array.from(data),
-  encode: (value) => concatBytes(value.map((n) => uintBytes(n, 1))),
+  encode: (value) => {
+    const out = new Uint8Array(value.length);
+    value.forEach((n, i) => writeUint(out, i, n, 1));
+    return out;
+  },
 };
 
 /** A list of big-endian 16-bit numbers, e.g. client architectures (93, RFC 4578 §2.1). */
@@ -101,7 +105,7 @@ export const uint16List: OptionCodec<number[]> = {
   },
   encode: (value) => {
     const out = new Uint8Array(value.length * 2);
-    value.forEach((n, i) => out.set(uintBytes(n, 2), i * 2));
+    value.forEach((n, i) => writeUint(out, i * 2, n, 2));
     return out;
   },
 };

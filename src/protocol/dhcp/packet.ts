@@ -5,7 +5,7 @@
  *
  *     const packet = decodePacket(readFileSync('test/fixtures/dhcp/ovmf-discover.bin'));
  */
-import { DhcpDecodeError, cString, hex, ipv4At, ipv4Bytes, latin1Bytes, malformed, plainView, uintAt, uintBytes } from './bytes.ts';
+import { DhcpDecodeError, cString, hex, ipv4At, latin1Bytes, malformed, plainView, uintAt, writeIpv4, writeUint } from './bytes.ts';
 import { validateOptions, type DhcpOptions } from './options.ts';
 import { decodeOptionAreas, encodeOptionArea } from './wire.ts';
 
@@ -134,17 +134,18 @@ export function tryDecodePacket(bytes: Uint8Array): DecodeResult {
 export function encodePacket(packet: DhcpPacket): Uint8Array {
   const options = encodeOptionArea(packet.options);
   const out = new Uint8Array(Math.max(BOOTP_MIN_SIZE, AT.options + options.length));
-  out.set(uintBytes(packet.op, 1), AT.op);
-  out.set(uintBytes(packet.htype, 1), AT.htype);
-  out.set(uintBytes(packet.hlen, 1), AT.hlen);
-  out.set(uintBytes(packet.hops, 1), AT.hops);
-  out.set(uintBytes(packet.xid, 4), AT.xid);
-  out.set(uintBytes(packet.secs, 2), AT.secs);
-  out.set(uintBytes(packet.flags, 2), AT.flags);
-  out.set(ipv4Bytes(packet.ciaddr), AT.ciaddr);
-  out.set(ipv4Bytes(packet.yiaddr), AT.yiaddr);
-  out.set(ipv4Bytes(packet.siaddr), AT.siaddr);
-  out.set(ipv4Bytes(packet.giaddr), AT.giaddr);
+  // Fields are written in place: a throwaway array per field was most of what encoding allocated.
+  writeUint(out, AT.op, packet.op, 1);
+  writeUint(out, AT.htype, packet.htype, 1);
+  writeUint(out, AT.hlen, packet.hlen, 1);
+  writeUint(out, AT.hops, packet.hops, 1);
+  writeUint(out, AT.xid, packet.xid, 4);
+  writeUint(out, AT.secs, packet.secs, 2);
+  writeUint(out, AT.flags, packet.flags, 2);
+  writeIpv4(out, AT.ciaddr, packet.ciaddr);
+  writeIpv4(out, AT.yiaddr, packet.yiaddr);
+  writeIpv4(out, AT.siaddr, packet.siaddr);
+  writeIpv4(out, AT.giaddr, packet.giaddr);
   if (packet.hlen > MAX_HLEN) throw new RangeError(`hlen ${packet.hlen} exceeds ${MAX_HLEN}`);
   if (packet.chaddr.length > MAX_HLEN) throw new RangeError(`chaddr is ${packet.chaddr.length} bytes; the field holds ${MAX_HLEN}`);
   out.set(packet.chaddr, AT.chaddr);
