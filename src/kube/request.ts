@@ -159,7 +159,13 @@ export async function kubeWatch(
           fail(new Error(`watch ${path}: a line is not a watch event: ${line.slice(0, 200)}`));
           return;
         }
-        onEvent(event.type, event.object);
+        try {
+          onEvent(event.type, event.object);
+        } catch (err) {
+          // A throwing handler ends this watch as a failure instead of escaping into undici's stream.
+          fail(err);
+          return;
+        }
       }
       pending = start === 0 ? pending : pending.slice(start);
     });

@@ -92,6 +92,18 @@ test('kubeWatch: a line that is not a watch event rejects, naming the line, inst
   }
 });
 
+test('kubeWatch: a handler that throws ends the watch with its error', async () => {
+  const s = await server((_req, res) => { res.writeHead(200); res.write('{"type":"ADDED","object":{}}\n{"type":"ADDED","object":{}}\n'); });
+  try {
+    let calls = 0;
+    const boom = new Error('listener bug');
+    await assert.rejects(kubeWatch(s.kc, WATCH_PATH, {}, () => { calls++; throw boom; }, new AbortController().signal), (err: unknown) => err === boom);
+    assert.equal(calls, 1, 'no event after the failure');
+  } finally {
+    await s.close();
+  }
+});
+
 test('kubeWatch: 410 Gone rejects with status 410 and the API server\'s message', async () => {
   const s = await server((_req, res) => {
     res.writeHead(410, { 'content-type': 'application/json' });
