@@ -19,8 +19,8 @@ export function statusCodeOf(err: unknown): number | undefined {
   return undefined;
 }
 
-/** The API server's `Status` message in an ApiException body, if any. */
-function statusMessage(body: unknown): string | undefined {
+/** The API server's `Status` message in an ApiException body (or a response body), if any. */
+export function statusMessage(body: unknown): string | undefined {
   let value = body;
   if (typeof body === 'string') {
     try { value = JSON.parse(body); } catch { return body.trim().slice(0, 500) || undefined; }

@@ -18,6 +18,7 @@
 import { ApiException, HttpMethod, RequestContext } from '@kubernetes/client-node';
 import type { ConfigurationOptions, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { request } from 'undici';
+import { statusMessage } from './kube.ts';
 
 /** Query parameters; undefined ones are left out. */
 export type Query = Readonly<Record<string, string | number | boolean | undefined>>;
@@ -71,6 +72,11 @@ function parsed(text: string): unknown {
   }
 }
 
+/** A non-2xx answer as client-node reports one: HTTP status in `code`, the API server's Status as `body`. */
+function rejection(statusCode: number, body: unknown, headers: unknown): ApiException<unknown> {
+  return new ApiException(statusCode, statusMessage(body) ?? `HTTP ${statusCode}`, body, headers as Record<string, string>);
+}
+
 /**
  * Sends `req` and returns the response body parsed as JSON. A non-2xx answer
  * rejects with an ApiException (HTTP status in `code`, the API server's
@@ -87,9 +93,7 @@ export async function kubeJson(kc: KubeConfig, req: JsonRequest, options?: Confi
   });
   const body = parsed(await res.body.text());
   if (res.statusCode >= 200 && res.statusCode < 300) return body;
-  const message = typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string'
-    ? (body as { message: string }).message : `HTTP ${res.statusCode}`;
-  throw new ApiException(res.statusCode, message, body, res.headers as Record<string, string>);
+  throw rejection(res.statusCode, body, res.headers);
 }
 
 /**
@@ -116,10 +120,7 @@ export async function kubeWatch(
     throw err;
   }
   if (res.statusCode !== 200) {
-    const body = parsed(await res.body.text().catch(() => ''));
-    const message = typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string'
-      ? (body as { message: string }).message : `HTTP ${res.statusCode}`;
-    throw new ApiException(res.statusCode, message, body, res.headers as Record<string, string>);
+    throw rejection(res.statusCode, parsed(await res.body.text().catch(() => '')), res.headers);
   }
   const stream = res.body;
   stream.setEncoding('utf8');
@@ -186,18 +187,8 @@ export interface PatchApi {
   patchClusterCustomObjectStatus(param: Param<'patchClusterCustomObjectStatus'>, options?: ConfigurationOptions): Promise<unknown>;
 }
 
-interface PatchParam {
-  readonly group: string;
-  readonly version: string;
-  readonly plural: string;
-  readonly name: string;
-  readonly namespace?: string;
-  readonly body: unknown;
-  readonly dryRun?: string;
-  readonly fieldManager?: string;
-  readonly fieldValidation?: string;
-  readonly force?: boolean;
-}
+/** The parameters every patch call takes (the status variants take the same). */
+type PatchParam = Param<'patchNamespacedCustomObject'> | Param<'patchClusterCustomObject'>;
 
 /**
  * CustomObjectsApi's four patch calls, with the same parameters and
@@ -206,7 +197,8 @@ interface PatchParam {
  */
 export function customObjectPatchApi(kc: KubeConfig): PatchApi {
   const send = (p: PatchParam, status: boolean, options: ConfigurationOptions | undefined) => {
-    const collection = p.namespace === undefined ? `/apis/${p.group}/${p.version}/${p.plural}` : `/apis/${p.group}/${p.version}/namespaces/${p.namespace}/${p.plural}`;
+    const namespace = 'namespace' in p ? p.namespace : undefined;
+    const collection = namespace === undefined ? `/apis/${p.group}/${p.version}/${p.plural}` : `/apis/${p.group}/${p.version}/namespaces/${namespace}/${p.plural}`;
     const path = `${collection}/${encodeURIComponent(p.name)}${status ? '/status' : ''}`;
     const query = { dryRun: p.dryRun, fieldManager: p.fieldManager, fieldValidation: p.fieldValidation, force: p.force };
     return kubeJson(kc, { method: 'PATCH', path, query, body: p.body, contentType: 'application/json-patch+json' }, options);

@@ -109,6 +109,9 @@ export function parseMac(text: string): Uint8Array {
   return Uint8Array.from(parts, (p) => Number.parseInt(p, 16));
 }
 
+/** Bytes per String.fromCharCode.apply in latin1 (keeps the argument count small). */
+const LATIN1_CHUNK = 4096;
+
 /**
  * Latin-1 text of `bytes`. DHCP strings are NVT ASCII in theory and anything
  * in practice; Latin-1 maps every byte to one code unit, so encoding the text
@@ -116,14 +119,12 @@ export function parseMac(text: string): Uint8Array {
  */
 export function latin1(bytes: Uint8Array): string {
   // One flat string per chunk: a `+=` per byte builds a rope of one-character strings first
-  // (2 of the ~25 kB that handling one DISCOVER allocated). Chunks keep apply's argument count small.
+  // (2 of the ~25 kB that handling one DISCOVER allocated).
   if (bytes.length <= LATIN1_CHUNK) return String.fromCharCode.apply(null, bytes as unknown as number[]);
   let s = '';
   for (let at = 0; at < bytes.length; at += LATIN1_CHUNK) s += String.fromCharCode.apply(null, bytes.subarray(at, at + LATIN1_CHUNK) as unknown as number[]);
   return s;
 }
-
-const LATIN1_CHUNK = 4096;
 
 /** Bytes of Latin-1 `text`. Throws RangeError on a code unit above 0xff. */
 export function latin1Bytes(text: string): Uint8Array {
