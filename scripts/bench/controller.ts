@@ -6,6 +6,7 @@
  *   node scripts/bench/controller.ts [--machines 10000] [--concurrency 16] [--idle-s 60]
  *        [--changes 10] [--leader-elect] [--timeout-s 300] [--change-timeout-s 180]
  *        [--quiet-wait-s 120] [--out FILE] [--markdown] [--no-write]
+ *   node scripts/bench/controller.ts --render FILE
  *
  * Measures, checking the controller's claims with its own watch where it can:
  *   - how long creating the inventory takes (bounded pool of keep-alive requests);
@@ -24,7 +25,9 @@
  *
  * Prints the figures with their targets and rewrites the "## Controller"
  * section of docs/benchmarks.md (unless --no-write, a non-standard option,
- * or an incomplete run). No root needed. Exit status 1 only when something
+ * or an incomplete run). `--render FILE` rewrites that section from a saved
+ * result (its --out JSON) without running anything, for when only the
+ * section's text changed. No root needed. Exit status 1 only when something
  * could not be measured; unmet targets are reported, not failed.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -414,6 +417,14 @@ async function run(b: Bench): Promise<void> {
   r.objects = await objectSizes(b.kube);
 }
 
+/** `--render FILE`: the section again from a saved complete standard run, with this tree's text. */
+function render(file: string): void {
+  const result = JSON.parse(readFileSync(file, 'utf8')) as ControllerResult;
+  if (result.bench !== 'controller' || result.problems.length > 0) throw new Error(`${file}: not a complete controller benchmark result`);
+  writeSection(BENCHMARKS_DOC, 'Controller', docSection(result.machine, result, result.settings));
+  process.stdout.write(`section "Controller" of ${BENCHMARKS_DOC} rewritten from ${file} (commit ${result.machine.commit})\n`);
+}
+
 async function main(): Promise<void> {
   const info = machine();
   const work = mkdtempSync(join(tmpdir(), 'netboot-bench-controller-'));
@@ -464,4 +475,6 @@ async function main(): Promise<void> {
   process.exitCode = complete ? 0 : 1;
 }
 
-await main();
+const renderFrom = option(argv, '--render', '');
+if (renderFrom === '') await main();
+else render(renderFrom);
