@@ -4,7 +4,10 @@
  * 93, so its packets alone would resolve a different class than the PXE
  * boot did) and the SMBIOS UUID from option 97, which a Hello also carries.
  * From these: which AmtNetworkPolicy applies to a machine, and the short
- * lease it gets while its DNS suffix does not match. Bounded, oldest first out.
+ * lease it gets while its DNS suffix does not match. Bounded: past the limit
+ * the entry that changed (or was first seen) longest ago goes. A repeat of
+ * the same facts does not move an entry, since re-inserting it on every
+ * packet cost about a microsecond of the DHCP path.
  */
 import { shortLeaseSeconds } from '../amt/index.ts';
 import type { Client } from '../boot/classify.ts';
@@ -24,12 +27,18 @@ export class AmtMachineBook {
   /** Remembers what a classified request tells: firmware facts from boot clients, the UUID from anyone. */
   note(client: Client): void {
     if (client.isBootClient && (client.arch !== undefined || client.vendorClass !== undefined)) {
-      remember(this.#firmware, client.mac, {
-        ...(client.arch === undefined ? {} : { arch: client.arch }),
-        ...(client.vendorClass === undefined ? {} : { vendorClass: client.vendorClass }),
-      });
+      const known = this.#firmware.get(client.mac);
+      if (known === undefined || known.arch !== client.arch || known.vendorClass !== client.vendorClass) {
+        remember(this.#firmware, client.mac, {
+          ...(client.arch === undefined ? {} : { arch: client.arch }),
+          ...(client.vendorClass === undefined ? {} : { vendorClass: client.vendorClass }),
+        });
+      }
     }
-    if (client.uuid !== undefined) remember(this.#byUuid, client.uuid.toLowerCase(), client.mac);
+    if (client.uuid !== undefined) {
+      const uuid = client.uuid.toLowerCase();
+      if (this.#byUuid.get(uuid) !== client.mac) remember(this.#byUuid, uuid, client.mac);
+    }
   }
 
   /** The MAC a platform UUID was last seen with in option 97. */
@@ -66,6 +75,7 @@ export class AmtMachineBook {
   }
 }
 
+/** Sets `key` as the newest entry, evicting the oldest past LIMIT. */
 function remember<V>(map: Map<string, V>, key: string, value: V): void {
   map.delete(key);
   map.set(key, value);

@@ -10,6 +10,9 @@ import type { ProfileSpec } from './plan.ts';
 import { ignore, noteFor, replyDestination, withBoot } from './reply.ts';
 import type { DecideContext, Decision } from './reply.ts';
 
+/** Option 43 of an OFFER without a menu: take the boot file from this OFFER. The same bytes for every client (encodePacket copies them). */
+const USE_BOOT_FILE = encodePxeVendorOptions({ discoveryControl: DiscoveryControl.UseBootFile });
+
 /** Mode proxy, UDP 67: OFFER with yiaddr 0.0.0.0 and the boot file, to PXE DISCOVERs only. */
 export function proxyDiscover(request: DhcpPacket, client: Client, ctx: DecideContext): Decision {
   if (client.messageType !== MessageType.Discover) return ignore(`proxy mode answers only DISCOVER on port 67, not message type ${client.messageType}`);
@@ -30,7 +33,7 @@ export function proxyDiscover(request: DhcpPacket, client: Client, ctx: DecideCo
       reply.file = '';
       reply.options.delete(OptionCode.BootFileName);
     }
-    setOption(reply.options, OptionCode.VendorSpecific, menu.ok ? menu.bytes : encodePxeVendorOptions({ discoveryControl: DiscoveryControl.UseBootFile }));
+    setOption(reply.options, OptionCode.VendorSpecific, menu.ok ? menu.bytes : USE_BOOT_FILE);
     if (!menu.ok && menu.reason !== undefined) note = { ...note, detail: `${note.detail ?? ''}; menu left out: ${menu.reason}` };
   }
   return { kind: 'reply', packet: reply, to: replyDestination(request, ctx.listener, ctx.source), note };

@@ -79,19 +79,12 @@ export function writeIpv4(out: Uint8Array, at: number, ip: string): void {
 }
 
 /** "00" to "ff" by byte value. */
-const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+export const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
 
 /** Lower-case hex of `bytes` with `separator` between bytes ("63825363"). */
 export function hex(bytes: Uint8Array, separator = ''): string {
   let out = '';
   for (let i = 0; i < bytes.length; i++) out += (i === 0 ? '' : separator) + (HEX_BYTE[bytes[i] as number] as string);
-  return out;
-}
-
-/** Lower-case hex of bytes[to-1] down to bytes[from] (a little-endian field read as a number). */
-export function hexReversed(bytes: Uint8Array, from: number, to: number): string {
-  let out = '';
-  for (let i = to - 1; i >= from; i--) out += HEX_BYTE[bytes[i] as number] as string;
   return out;
 }
 

@@ -7,7 +7,7 @@
  */
 import { DhcpDecodeError, cString, hex, ipv4At, latin1Bytes, malformed, plainView, uintAt, writeIpv4, writeUint } from './bytes.ts';
 import { validateOptions, type DhcpOptions } from './options.ts';
-import { decodeOptionAreas, encodeOptionArea } from './wire.ts';
+import { decodeOptionAreas, optionAreaSize, writeOptionArea, writeOrder } from './wire.ts';
 
 /**
  * One decoded packet. Addresses are dotted quads; `chaddr` holds the first
@@ -132,8 +132,8 @@ export function tryDecodePacket(bytes: Uint8Array): DecodeResult {
  * name would leave a machine unbootable with no clue why.
  */
 export function encodePacket(packet: DhcpPacket): Uint8Array {
-  const options = encodeOptionArea(packet.options);
-  const out = new Uint8Array(Math.max(BOOTP_MIN_SIZE, AT.options + options.length));
+  const order = writeOrder(packet.options);
+  const out = new Uint8Array(Math.max(BOOTP_MIN_SIZE, AT.options + optionAreaSize(packet.options, order)));
   // Fields are written in place: a throwaway array per field was most of what encoding allocated.
   writeUint(out, AT.op, packet.op, 1);
   writeUint(out, AT.htype, packet.htype, 1);
@@ -152,7 +152,7 @@ export function encodePacket(packet: DhcpPacket): Uint8Array {
   out.set(fixedString('sname', packet.sname, SNAME_SIZE), AT.sname);
   out.set(fixedString('file', packet.file, FILE_SIZE), AT.file);
   out.set(MAGIC_COOKIE, AT.cookie);
-  out.set(options, AT.options);
+  writeOptionArea(out, AT.options, packet.options, order);
   return out;
 }
 

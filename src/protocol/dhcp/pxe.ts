@@ -115,6 +115,9 @@ const SUBOPTIONS: { readonly [K in TypedKey]: { readonly code: number; readonly 
   bootItem: { code: 71, codec: bootItem },
 };
 
+/** SUBOPTIONS in code order, listed once rather than per encode. */
+const SUBOPTION_LIST = Object.entries(SUBOPTIONS) as [TypedKey, (typeof SUBOPTIONS)[TypedKey]][];
+
 const KEY_BY_CODE = new Map(Object.entries(SUBOPTIONS).map(([key, { code }]) => [code, key as TypedKey]));
 
 /**
@@ -147,7 +150,7 @@ export function decodePxeVendorOptions(data: Uint8Array): PxeVendorOptions {
  */
 export function encodePxeVendorOptions(value: PxeVendorOptions): Uint8Array {
   const tlvs: Tlv[] = [];
-  for (const [key, { code, codec }] of Object.entries(SUBOPTIONS) as [TypedKey, (typeof SUBOPTIONS)[TypedKey]][]) {
+  for (const [key, { code, codec }] of SUBOPTION_LIST) {
     const v = value[key];
     if (v !== undefined) tlvs.push({ code, data: (codec as OptionCodec<unknown>).encode(v) });
   }

@@ -78,22 +78,19 @@ export function writeOrder(options: ReadonlyMap<number, Uint8Array>): number[] {
   // RFC 2131 does not require 53 first, but dnsmasq and ISC dhcpd both put it
   // there and naive firmware parsers look for it early. RFC 3046 §2.1 makes
   // relay agent information the last option.
-  const codes = [...options.keys()].filter((c) => c !== MESSAGE_TYPE && c !== RELAY_AGENT_INFO);
-  if (options.has(MESSAGE_TYPE)) codes.unshift(MESSAGE_TYPE);
+  const codes: number[] = [];
+  if (options.has(MESSAGE_TYPE)) codes.push(MESSAGE_TYPE);
+  for (const code of options.keys()) if (code !== MESSAGE_TYPE && code !== RELAY_AGENT_INFO) codes.push(code);
   if (options.has(RELAY_AGENT_INFO)) codes.push(RELAY_AGENT_INFO);
   return codes;
 }
 
 /**
- * The main option area for `options`, ending with the end option. Data over
- * 255 bytes is split into consecutive occurrences of the same code (RFC 3396
- * §6); an empty value is written as code and length 0. Option 52 is skipped:
- * the encoder never overloads `file` or `sname`, so claiming it would make a
- * client read the boot file name as options. Throws RangeError on code 0 or
- * 255 or a code that is not a byte.
+ * The size of the main option area for `options` written in `order`, end
+ * option included (see writeOptionArea). Throws RangeError on code 0 or 255
+ * or a code that is not a byte.
  */
-export function encodeOptionArea(options: ReadonlyMap<number, Uint8Array>): Uint8Array {
-  const order = writeOrder(options);
+export function optionAreaSize(options: ReadonlyMap<number, Uint8Array>, order: readonly number[]): number {
   let size = 1; // END
   for (const code of order) {
     if (!Number.isInteger(code) || code <= PAD || code >= END) throw new RangeError(`option code ${code} is not 1-254`);
@@ -101,21 +98,42 @@ export function encodeOptionArea(options: ReadonlyMap<number, Uint8Array>): Uint
     const length = options.get(code)?.length ?? 0;
     size += length + 2 * Math.max(1, Math.ceil(length / 255));
   }
-  const out = new Uint8Array(size);
-  let pos = 0;
+  return size;
+}
+
+/** Below this many bytes a loop copies faster than TypedArray#set's call. */
+const SET_THRESHOLD = 32;
+
+/**
+ * Writes the main option area into `out` at `at` (room for
+ * {@link optionAreaSize} bytes), ending with the end option; returns the
+ * position after it. Data over 255 bytes is split into consecutive
+ * occurrences of the same code (RFC 3396 §6); an empty value is written as
+ * code and length 0. Option 52 is skipped: the encoder never overloads
+ * `file` or `sname`, so claiming it would make a client read the boot file
+ * name as options.
+ */
+export function writeOptionArea(out: Uint8Array, at: number, options: ReadonlyMap<number, Uint8Array>, order: readonly number[]): number {
+  let pos = at;
   for (const code of order) {
     if (code === OVERLOAD) continue;
-    const data = options.get(code) ?? new Uint8Array();
-    let at = 0;
+    const data = options.get(code) ?? EMPTY;
+    let from = 0;
     do {
-      const chunk = data.subarray(at, at + 255);
+      const end = Math.min(from + 255, data.length);
       out[pos++] = code;
-      out[pos++] = chunk.length;
-      out.set(chunk, pos);
-      pos += chunk.length;
-      at += 255;
-    } while (at < data.length);
+      out[pos++] = end - from;
+      if (end - from < SET_THRESHOLD) {
+        for (let i = from; i < end; i++) out[pos++] = data[i]!;
+      } else {
+        out.set(data.subarray(from, end), pos);
+        pos += end - from;
+      }
+      from += 255;
+    } while (from < data.length);
   }
-  out[pos] = END;
-  return out;
+  out[pos++] = END;
+  return pos;
 }
+
+const EMPTY = new Uint8Array(0);
