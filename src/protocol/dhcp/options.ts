@@ -10,7 +10,7 @@
  * decoded only when asked for (and once, eagerly, by decodePacket to
  * validate it).
  */
-import { withContext } from './bytes.ts';
+import { DhcpDecodeError } from './bytes.ts';
 import { clientFqdn, ipxeEncapsulated, machineId, ndi, relayAgentInfo, userClass } from './client-codecs.ts';
 import { ipv4, ipv4List, overload, raw, text, uint16, uint16List, uint32, uint8, uint8List, type OptionCodec } from './codecs.ts';
 
@@ -102,7 +102,13 @@ export function optionName(code: number): string {
  */
 export function decodeOptionValue<C extends KnownOptionCode>(code: C, data: Uint8Array): OptionValue<C> {
   const spec: OptionSpec<unknown> = OPTIONS[code];
-  return withContext(`option ${code}`, () => spec.codec.decode(data) as OptionValue<C>);
+  // withContext's work, inline: this runs several times per packet, and the context text is only needed on failure.
+  try {
+    return spec.codec.decode(data) as OptionValue<C>;
+  } catch (err) {
+    if (err instanceof DhcpDecodeError) throw new DhcpDecodeError(`option ${code} ${err.reason}`);
+    throw err;
+  }
 }
 
 /** The data bytes of `value` for option `code`. Throws RangeError on a value that cannot be encoded. */

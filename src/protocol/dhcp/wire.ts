@@ -41,21 +41,32 @@ export interface DecodedOptions {
  * area or option 52 is not 1, 2 or 3.
  */
 export function decodeOptionAreas(bytes: Uint8Array, main: OptionArea, file: OptionArea, sname: OptionArea): DecodedOptions {
-  const chunks = new Map<number, Uint8Array[]>();
-  walk(bytes, main, chunks);
+  const read: Walked = { options: new Map(), repeats: undefined };
+  walk(bytes, main, read);
   // Overload may only appear in the main area; read it before walking the others.
-  const overloadChunks = chunks.get(OVERLOAD);
-  const overload = overloadChunks ? decodeOptionValue(OVERLOAD, concatBytes(overloadChunks)) : 0;
-  if (overload & 1) walk(bytes, file, chunks);
-  if (overload & 2) walk(bytes, sname, chunks);
-  chunks.delete(OVERLOAD);
-  const options: DhcpOptions = new Map();
-  // Each part is already a copy (walk slices): one part, the usual case, needs no second copy.
-  for (const [code, parts] of chunks) options.set(code, parts.length === 1 ? parts[0] as Uint8Array : concatBytes(parts));
+  const overloadData = joined(read, OVERLOAD);
+  const overload = overloadData ? decodeOptionValue(OVERLOAD, overloadData) : 0;
+  if (overload & 1) walk(bytes, file, read);
+  if (overload & 2) walk(bytes, sname, read);
+  const { options, repeats } = read;
+  // Each part is already a copy (walk slices): an option in one part, the usual case, is used as it is.
+  if (repeats !== undefined) for (const code of repeats.keys()) options.set(code, joined(read, code) as Uint8Array);
+  options.delete(OVERLOAD);
   return { options, overload };
 }
 
-function walk(bytes: Uint8Array, area: OptionArea, into: Map<number, Uint8Array[]>): void {
+/** Options as walked: the first part of each, and the parts of those that repeat (joined once, at the end, so a packet of many repeats costs no more than its length). */
+interface Walked {
+  readonly options: Map<number, Uint8Array>;
+  repeats: Map<number, Uint8Array[]> | undefined;
+}
+
+function joined(read: Walked, code: number): Uint8Array | undefined {
+  const parts = read.repeats?.get(code);
+  return parts === undefined ? read.options.get(code) : concatBytes(parts);
+}
+
+function walk(bytes: Uint8Array, area: OptionArea, into: Walked): void {
   let at = area.start;
   while (at < area.end) {
     const code = bytes[at] ?? END;
@@ -66,9 +77,17 @@ function walk(bytes: Uint8Array, area: OptionArea, into: Map<number, Uint8Array[
     if (code === END) return;
     const len = at + 1 < area.end ? (bytes[at + 1] ?? 0) : Infinity;
     if (at + 2 + len > area.end) malformed(`option ${code} runs past end of ${area.where}`);
-    const parts = into.get(code) ?? [];
-    parts.push(bytes.slice(at + 2, at + 2 + len));
-    into.set(code, parts);
+    const data = bytes.slice(at + 2, at + 2 + len);
+    const first = into.options.get(code);
+    if (first === undefined) {
+      into.options.set(code, data);
+    } else {
+      // RFC 3396: a repeated option continues the data of the earlier ones.
+      into.repeats ??= new Map();
+      const parts = into.repeats.get(code);
+      if (parts === undefined) into.repeats.set(code, [first, data]);
+      else parts.push(data);
+    }
     at += 2 + len;
   }
 }
