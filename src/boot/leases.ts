@@ -74,3 +74,37 @@ export function bind(leases: readonly Lease[], mac: string, ip: string, expiresA
 export function release(leases: readonly Lease[], mac: string): Lease[] {
   return leases.filter((l) => l.mac !== mac);
 }
+
+/** An address a BootMachine's status records (status.boot.ipAddress) and when the machine was last seen (lastSeen, ms). */
+export interface RecordedAddress {
+  readonly mac: string;
+  readonly ip: string;
+  readonly lastSeen: number;
+}
+
+/**
+ * The table with the addresses BootMachine statuses record added as leases,
+ * for an agent that starts answering DHCP without the previous agent's table
+ * (a standby taking over, an agent on a new node). A recorded address is held
+ * until lastSeen + leaseSeconds: the lease was granted or renewed no later
+ * than the last time the machine was seen, so this never ends a lease early.
+ * It replaces the table's leases on the same address or MAC only when it
+ * lasts longer than they do (the table may be older than the status). Only
+ * pool addresses are taken. Returns the table and how many were added.
+ */
+export function adoptLeases(leases: readonly Lease[], recorded: readonly RecordedAddress[], pool: { readonly start: string; readonly end: string }, leaseSeconds: number): { leases: Lease[]; adopted: number } {
+  const start = ipToNumber(pool.start);
+  const end = ipToNumber(pool.end);
+  let table = [...leases];
+  let adopted = 0;
+  for (const r of recorded) {
+    const n = ipToNumber(r.ip);
+    if (!Number.isFinite(n) || n < start || n > end || !Number.isFinite(r.lastSeen)) continue;
+    const expiresAt = r.lastSeen + leaseSeconds * 1000;
+    const rivals = table.filter((l) => l.ip === r.ip || l.mac === r.mac);
+    if (rivals.some((l) => l.expiresAt >= expiresAt)) continue;
+    table = bind(table, r.mac, r.ip, expiresAt);
+    adopted += 1;
+  }
+  return { leases: table, adopted };
+}

@@ -17,7 +17,8 @@ import type { BootProfile } from '../api/v1alpha1/bootprofile.ts';
 import type { MachineClass } from '../api/v1alpha1/machineclass.ts';
 import type { AmtNetworkPolicy } from '../api/v1alpha1/amtnetworkpolicy.ts';
 import type { DiscoveryVerdict } from '../boot/discovery.ts';
-import type { Lease } from '../boot/leases.ts';
+import { adoptLeases } from '../boot/leases.ts';
+import type { Lease, RecordedAddress } from '../boot/leases.ts';
 import { compilePlan } from '../boot/plan.ts';
 import type { BootPlan } from '../boot/plan.ts';
 import { canonical } from '../boot/plan-digest.ts';
@@ -374,9 +375,38 @@ export class KubeStore implements BootStore {
     const where = `BootNetwork ${this.#ns}/${this.#networkName} (mode dhcp)`;
     if (next.role === 'standby') {
       this.#log.error({ code: Errors.DhcpStandby.code, holder: next.holder }, `${where}: the agent on node ${next.holder ?? '?'} answers DHCP; this agent stands by and does not answer on port 67. Each agent keeps its own lease table, so only one may serve: select one node with spec.nodeSelector`);
-    } else if (before?.role === 'standby') {
-      this.#log.warn({ code: Errors.DhcpStandby.code, previous: before.holder }, `${where}: the agent on node ${before.holder ?? '?'} no longer serves; this agent answers DHCP now. Leases the other agent granted are not in this agent's lease table: an address it leased may be offered again before that lease ends`);
+    } else {
+      // Serving now: at start, or taking over from a standby. Either way the previous agent's table is not here.
+      const adopted = this.#adoptRecordedLeases();
+      if (before?.role === 'standby') {
+        this.#log.warn({ code: Errors.DhcpStandby.code, previous: before.holder, adopted }, `${where}: the agent on node ${before.holder ?? '?'} no longer serves; this agent answers DHCP now, with ${adopted} address(es) the BootMachine statuses record added to its lease table. Addresses the other agent leased to clients without a BootMachine are not known here and may be offered again before their leases end`);
+      }
     }
+  }
+
+  /**
+   * Mode dhcp, on becoming the serving agent: adds to the lease table the
+   * addresses this network's BootMachine statuses record (status.boot.ipAddress,
+   * held until lastSeen + the lease time; adoptLeases), so an agent that takes
+   * over, or starts on another node, does not offer an address another agent
+   * leased to a known machine. Returns how many were added.
+   */
+  #adoptRecordedLeases(): number {
+    const dhcp = this.#plan?.network.dhcp;
+    if (dhcp === undefined) return 0;
+    const recorded: RecordedAddress[] = [];
+    // The parsed machines keep only what the plan reads; the informer's objects have the whole status.
+    for (const [key, m] of this.#machines) {
+      if (m.spec.network !== this.#networkName) continue;
+      const boot = this.#informers.machines.get(key)?.status?.['boot'] as { ipAddress?: unknown; lastSeen?: unknown } | undefined;
+      if (typeof boot?.ipAddress === 'string' && typeof boot.lastSeen === 'string') recorded.push({ mac: m.spec.mac, ip: boot.ipAddress, lastSeen: Date.parse(boot.lastSeen) });
+    }
+    const { leases, adopted } = adoptLeases(this.#leases, recorded, dhcp.pool, dhcp.leaseSeconds);
+    if (adopted > 0) {
+      this.#log.info({ adopted }, `BootNetwork ${this.#ns}/${this.#networkName}: ${adopted} address(es) from BootMachine statuses added to the lease table`);
+      this.saveLeases(leases).catch((err: unknown) => this.#log.error({ err }, 'writing the lease table failed'));
+    }
+    return adopted;
   }
 
   /** Mode dhcp: why this agent must not answer DHCP now (another agent serves the network), or undefined. */

@@ -165,7 +165,7 @@ test('the kube store: plan from the API, live class changes, status.boot by SSA,
   }
 });
 
-test('mode dhcp, two agents: the first serves, the second stands by, and takes over when the first stops', async () => {
+test('mode dhcp, two agents: the first serves, the second stands by, and takes over when the first stops, with the addresses BootMachine statuses record', async () => {
   const ns = 'agent-dhcp';
   await seed(ns, { dhcp: 30267, pxe: 34211, tftp: 30269, http: 38280 });
   await kube.cluster.kubectl(['patch', 'bootnetwork', 'lab', '-n', ns, '--type=merge', '-p',
@@ -186,11 +186,20 @@ test('mode dhcp, two agents: the first serves, the second stands by, and takes o
     assert.equal(a.store.dhcpStandby(), undefined, 'the serving agent keeps serving');
     assert.equal((await reportOf(ns, 'node-a'))?.dhcp, 'serving');
 
-    // The serving agent stops and removes its entry: the standby takes over.
+    // The serving agent leases an address to the known machine and records it in its status.
+    a.store.report(obs('Ack', { phase: 'BootFileSent', ipAddress: '10.99.0.100', firmware: { stage: 'pxe', arch: 'bios' } }));
+    await until('the address in the machine\'s status', async () => (((await get(ns, 'bootmachines', NAME))?.status?.['boot'] as { ipAddress?: string } | undefined)?.ipAddress === '10.99.0.100' ? true : undefined));
+    assert.deepEqual(b.store.leases(), [], 'a standby adopts nothing');
+
+    // The serving agent stops and removes its entry: the standby takes over, holding the recorded address for that machine.
     await a.store.close();
     await until('node-b serving', async () => ((await reportOf(ns, 'node-b'))?.dhcp === 'serving' ? true : undefined));
     assert.equal(b.store.dhcpStandby(), undefined);
     assert.equal(await reportOf(ns, 'node-a'), undefined);
+    const adopted = b.store.leases();
+    assert.deepEqual(adopted.map((l) => [l.mac, l.ip]), [[MAC, '10.99.0.100']]);
+    assert.ok((adopted[0]?.expiresAt ?? 0) > Date.now() + 500_000, 'held for the lease time (600 s) after the machine was last seen');
+    assert.ok(b.lines.some((l) => String(l['msg']).includes('1 address(es) the BootMachine statuses record')), 'the takeover says what it adopted');
   } finally {
     await a.store.close();
     await b?.store.close();
