@@ -17,6 +17,7 @@ import { AUTOEXEC_NAME, autoexecFile } from './autoexec.ts';
 import { BUILTIN_IPXE_DIR, BootFiles } from './files.ts';
 import { createHttpServer } from './http.ts';
 import type { ServingInterface } from './interfaces.ts';
+import { neighborMac } from './neighbors.ts';
 import { createTftpServer } from './tftp.ts';
 
 export interface AgentDeps {
@@ -55,6 +56,17 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
     if (macByAddress.size > 10_000) macByAddress.delete(macByAddress.keys().next().value ?? '');
     if (fresh) amt?.seenAddress(address);
   };
+  // A client address never seen in DHCP: the kernel's neighbour table may know its MAC (neighbors.ts); not on loopback.
+  const macOf = (address: string): string | undefined => {
+    const known = macByAddress.get(address);
+    if (known !== undefined || deps.iface.address === '127.0.0.1') return known;
+    const mac = neighborMac(address, deps.iface.name);
+    if (mac !== undefined) {
+      deps.log.debug({ address, mac }, 'client MAC from the neighbour table');
+      rememberClient(address, mac);
+    }
+    return mac;
+  };
   let ready = false;
   let dhcp: DhcpListeners | undefined;
   let http: Server | undefined;
@@ -71,9 +83,9 @@ export async function startAgent(deps: AgentDeps): Promise<RunningAgent> {
     tftp = createTftpServer({
       files, address: deps.iface.address, port: deps.ports.tftp, maxTransfers: deps.maxTftpTransfers ?? 64,
       metrics: deps.metrics, log: deps.log,
-      generated: new Map([[AUTOEXEC_NAME, autoexecFile(() => deps.iface.serverAddress, deps.ports.http, (address) => macByAddress.get(address))]]),
+      generated: new Map([[AUTOEXEC_NAME, autoexecFile(() => deps.iface.serverAddress, deps.ports.http, macOf)]]),
       onTransfer: (t) => {
-        const mac = macByAddress.get(t.client);
+        const mac = macOf(t.client);
         if (mac === undefined) return;
         deps.store.report({
           mac, network: deps.store.plan().networkName, node: deps.node, time: timestampOf(new Date(deps.now())),
