@@ -95,16 +95,31 @@ export interface RecordedAddress {
 export function adoptLeases(leases: readonly Lease[], recorded: readonly RecordedAddress[], pool: { readonly start: string; readonly end: string }, leaseSeconds: number): { leases: Lease[]; adopted: number } {
   const start = ipToNumber(pool.start);
   const end = ipToNumber(pool.end);
-  let table = [...leases];
+  // Maps, not a scan per record: a takeover on a network of 10,000 machines must not hold the event loop.
+  const kept = new Set(leases);
+  const byIp = new Map(leases.map((l) => [l.ip, l]));
+  const byMac = new Map(leases.map((l) => [l.mac, l]));
+  const drop = (l: Lease | undefined) => {
+    if (l === undefined) return;
+    kept.delete(l);
+    if (byIp.get(l.ip) === l) byIp.delete(l.ip);
+    if (byMac.get(l.mac) === l) byMac.delete(l.mac);
+  };
   let adopted = 0;
   for (const r of recorded) {
     const n = ipToNumber(r.ip);
     if (!Number.isFinite(n) || n < start || n > end || !Number.isFinite(r.lastSeen)) continue;
     const expiresAt = r.lastSeen + leaseSeconds * 1000;
-    const rivals = table.filter((l) => l.ip === r.ip || l.mac === r.mac);
-    if (rivals.some((l) => l.expiresAt >= expiresAt)) continue;
-    table = bind(table, r.mac, r.ip, expiresAt);
+    const onIp = byIp.get(r.ip);
+    const ofMac = byMac.get(r.mac);
+    if ((onIp !== undefined && onIp.expiresAt >= expiresAt) || (ofMac !== undefined && ofMac.expiresAt >= expiresAt)) continue;
+    drop(onIp);
+    drop(ofMac);
+    const lease = { mac: r.mac, ip: r.ip, expiresAt };
+    kept.add(lease);
+    byIp.set(lease.ip, lease);
+    byMac.set(lease.mac, lease);
     adopted += 1;
   }
-  return { leases: table, adopted };
+  return { leases: [...kept], adopted };
 }
