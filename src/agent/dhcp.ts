@@ -14,12 +14,15 @@
  * even on a multi-homed host.
  */
 import { createSocket } from 'node:dgram';
-import type { Socket } from 'node:dgram';
+import type { Socket, SocketOptions } from 'node:dgram';
+import { lookup as dnsLookup } from 'node:dns';
+import { isIPv4 } from 'node:net';
 import { requestAmtFacts } from '../boot/amt-facts.ts';
 import { classify } from '../boot/classify.ts';
 import type { Client } from '../boot/classify.ts';
 import { decide, listenersFor } from '../boot/decide.ts';
 import type { Decision, Listener } from '../boot/decide.ts';
+import type { BootPlan } from '../boot/plan.ts';
 import { proxySafetyViolation } from '../boot/reply.ts';
 import { timestampOf } from '../boot/status.ts';
 import type { AmtFactsPatch, BootObservation } from '../boot/status.ts';
@@ -60,8 +63,25 @@ function bookOf(deps: DhcpDeps): AmtMachineBook {
 
 const TYPE_NAMES = ['none', 'discover', 'offer', 'request', 'decline', 'ack', 'nak', 'release', 'inform'];
 
-/** Handles one datagram; exported for tests that drive it without sockets. */
-export async function handleDatagram(deps: DhcpDeps, listener: Listener, msg: Uint8Array, source: { address: string; port: number }): Promise<{ decision?: Decision; reply?: Uint8Array; reason?: string }> {
+/** What handling one datagram gave: the decision, the reply's bytes when there is one, or why there is none. */
+export interface Handled {
+  readonly decision?: Decision;
+  readonly reply?: Uint8Array;
+  readonly reason?: string;
+}
+
+/** Handles one datagram; for tests that drive it without sockets. */
+export async function handleDatagram(deps: DhcpDeps, listener: Listener, msg: Uint8Array, source: { address: string; port: number }): Promise<Handled> {
+  return handleDatagramNow(deps, listener, msg, source);
+}
+
+/**
+ * handleDatagram without a promise when it needs none: only a decision that
+ * changes the lease table (mode dhcp) waits, for the table to be durable
+ * before the reply goes out. A ProxyDHCP packet is handled and answered in
+ * the same turn of the event loop.
+ */
+export function handleDatagramNow(deps: DhcpDeps, listener: Listener, msg: Uint8Array, source: { address: string; port: number }): Handled | Promise<Handled> {
   const port = String(listener === 'dhcp' ? deps.ports.dhcp : deps.ports.pxe);
   const standby = listener === 'dhcp' && deps.store.plan().network.mode === 'dhcp' ? deps.store.dhcpStandby?.() : undefined;
   if (standby !== undefined) {
@@ -95,11 +115,17 @@ export async function handleDatagram(deps: DhcpDeps, listener: Listener, msg: Ui
   }
   const leaseSeconds = listener === 'dhcp' ? book.shortLease(plan, client.mac, client) : undefined;
   const decision = decide(decoded.packet, client, { plan, listener, serverAddress: deps.iface.serverAddress, source, leases: deps.store.leases(), now: deps.now(), ...(leaseSeconds === undefined ? {} : { leaseSeconds }) });
-  if (decision.leases !== undefined) await deps.store.saveLeases(decision.leases);
+  if (decision.leases !== undefined) return deps.store.saveLeases(decision.leases).then(() => answer(deps, port, type, decoded.packet, client, plan, decision, source));
+  return answer(deps, port, type, decoded.packet, client, plan, decision, source);
+}
+
+/** The rest of handleDatagramNow once the decision stands (and its leases are saved): record, count, encode. */
+function answer(deps: DhcpDeps, port: string, type: string, request: DhcpPacket, client: Client, plan: BootPlan, decision: Decision, source: { address: string; port: number }): Handled {
+  const book = bookOf(deps);
   const known = plan.machines.has(client.mac);
   // AMT facts ride on the first observation recorded for this packet, or go alone (an OS request we do not answer).
   // Only an ACK that binds an address carries a served option 15, so a ProxyDHCP reply (yiaddr 0.0.0.0) adds none.
-  let amt: AmtFactsPatch | undefined = known ? requestAmtFacts(decoded.packet, client, timestampOf(new Date(deps.now())), decision.kind === 'reply' ? decision.packet : undefined) : undefined;
+  let amt: AmtFactsPatch | undefined = known ? requestAmtFacts(request, client, timestampOf(new Date(deps.now())), decision.kind === 'reply' ? decision.packet : undefined) : undefined;
   const rec = (note: Decision['note'], reply?: DhcpPacket) => {
     if (note === undefined && amt === undefined) return;
     record(deps, client, plan.networkName, note, reply, amt);
@@ -155,6 +181,16 @@ function bind(socket: Socket, port: number, address: string): Promise<void> {
   });
 }
 
+/**
+ * dgram's address lookup for the reply socket. Replies always go to an IPv4
+ * literal, and dgram's default (dns.lookup) answers even those a turn of the
+ * event loop later; this answers at once.
+ */
+const literalLookup: NonNullable<SocketOptions['lookup']> = (address, options, callback) => {
+  if (isIPv4(address)) callback(null, address, 4);
+  else dnsLookup(address, options, callback);
+};
+
 /** The open listeners of one agent. */
 export interface DhcpListeners {
   close(): Promise<void>;
@@ -166,14 +202,22 @@ export async function startDhcp(deps: DhcpDeps): Promise<DhcpListeners> {
   for (const listener of listenersFor(deps.store.plan().network.mode)) {
     const port = listener === 'dhcp' ? deps.ports.dhcp : deps.ports.pxe;
     const any = createSocket({ type: 'udp4', reuseAddr: true });
-    const own = createSocket({ type: 'udp4', reuseAddr: true });
+    const own = createSocket({ type: 'udp4', reuseAddr: true, lookup: literalLookup });
+    const failed = (err: unknown) => deps.log.error({ err }, 'DHCP handler failed; packet dropped');
+    const send = ({ decision, reply }: Handled) => {
+      if (decision?.kind !== 'reply' || reply === undefined) return;
+      own.send(reply, decision.to.port, decision.to.address, (err) => {
+        if (err !== null) deps.log.warn({ err: err.message, to: decision.to }, 'sending a DHCP reply failed');
+      });
+    };
     const onMessage = (msg: Buffer, rinfo: { address: string; port: number }) => {
-      handleDatagram(deps, listener, msg, rinfo).then(({ decision, reply }) => {
-        if (decision?.kind !== 'reply' || reply === undefined) return;
-        own.send(reply, decision.to.port, decision.to.address, (err) => {
-          if (err !== null) deps.log.warn({ err: err.message, to: decision.to }, 'sending a DHCP reply failed');
-        });
-      }).catch((err: unknown) => deps.log.error({ err }, 'DHCP handler failed; packet dropped'));
+      try {
+        const handled = handleDatagramNow(deps, listener, msg, rinfo);
+        if (handled instanceof Promise) handled.then(send).catch(failed);
+        else send(handled);
+      } catch (err) {
+        failed(err);
+      }
     };
     for (const s of [any, own]) {
       s.on('message', onMessage);
