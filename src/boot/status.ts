@@ -82,7 +82,16 @@ export function applyObservation(prev: BootStatus | undefined, obs: BootObservat
   };
 }
 
+/** The last second timestampOf formatted, and its text: the DHCP path stamps many packets within one second. */
+let lastSecond = Number.NaN;
+let lastText = '';
+
 /** The RFC 3339 second-precision form Kubernetes uses for timestamps. */
 export function timestampOf(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const second = Math.floor(date.getTime() / 1000);
+  if (second !== lastSecond) {
+    lastText = date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    lastSecond = second;
+  }
+  return lastText;
 }

@@ -88,7 +88,12 @@ export const uint32 = uint(4);
 /** A list of bytes, e.g. the option codes of the parameter request list (55). */
 export const uint8List: OptionCodec<number[]> = {
   shape: 'uint8 list',
-  decode: (data) => Array.from(data),
+  decode: (data) => {
+    // A plain loop: Array.from walks a typed array through its iterator, and this runs for option 55 of every packet.
+    const out = new Array<number>(data.length);
+    for (let i = 0; i < data.length; i++) out[i] = data[i] as number;
+    return out;
+  },
   encode: (value) => {
     const out = new Uint8Array(value.length);
     value.forEach((n, i) => writeUint(out, i, n, 1));
@@ -101,7 +106,9 @@ export const uint16List: OptionCodec<number[]> = {
   shape: 'uint16 list',
   decode: (data) => {
     multipleOf(data, 2, true);
-    return Array.from({ length: data.length / 2 }, (_, i) => uintAt(data, i * 2, 2));
+    const out = new Array<number>(data.length / 2);
+    for (let i = 0; i < out.length; i++) out[i] = ((data[i * 2] as number) << 8) | (data[i * 2 + 1] as number);
+    return out;
   },
   encode: (value) => {
     const out = new Uint8Array(value.length * 2);
