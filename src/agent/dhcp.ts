@@ -121,7 +121,6 @@ export function handleDatagramNow(deps: DhcpDeps, listener: Listener, msg: Uint8
 
 /** The rest of handleDatagramNow once the decision stands (and its leases are saved): record, count, encode. */
 function answer(deps: DhcpDeps, port: string, type: string, request: DhcpPacket, client: Client, plan: BootPlan, decision: Decision, source: { address: string; port: number }): Handled {
-  const book = bookOf(deps);
   const known = plan.machines.has(client.mac);
   // AMT facts ride on the first observation recorded for this packet, or go alone (an OS request we do not answer).
   // Only an ACK that binds an address carries a served option 15, so a ProxyDHCP reply (yiaddr 0.0.0.0) adds none.
