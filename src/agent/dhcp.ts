@@ -70,18 +70,13 @@ export interface Handled {
   readonly reason?: string;
 }
 
-/** Handles one datagram; for tests that drive it without sockets. */
-export async function handleDatagram(deps: DhcpDeps, listener: Listener, msg: Uint8Array, source: { address: string; port: number }): Promise<Handled> {
-  return handleDatagramNow(deps, listener, msg, source);
-}
-
 /**
- * handleDatagram without a promise when it needs none: only a decision that
- * changes the lease table (mode dhcp) waits, for the table to be durable
- * before the reply goes out. A ProxyDHCP packet is handled and answered in
- * the same turn of the event loop.
+ * Handles one datagram (exported for tests that drive it without sockets).
+ * No promise when it needs none: only a decision that changes the lease
+ * table (mode dhcp) waits, for the table to be durable before the reply goes
+ * out, so a ProxyDHCP packet is handled and answered in the turn it arrives.
  */
-export function handleDatagramNow(deps: DhcpDeps, listener: Listener, msg: Uint8Array, source: { address: string; port: number }): Handled | Promise<Handled> {
+export function handleDatagram(deps: DhcpDeps, listener: Listener, msg: Uint8Array, source: { address: string; port: number }): Handled | Promise<Handled> {
   const port = String(listener === 'dhcp' ? deps.ports.dhcp : deps.ports.pxe);
   const standby = listener === 'dhcp' && deps.store.plan().network.mode === 'dhcp' ? deps.store.dhcpStandby?.() : undefined;
   if (standby !== undefined) {
@@ -119,7 +114,7 @@ export function handleDatagramNow(deps: DhcpDeps, listener: Listener, msg: Uint8
   return answer(deps, port, type, decoded.packet, client, plan, decision, source);
 }
 
-/** The rest of handleDatagramNow once the decision stands (and its leases are saved): record, count, encode. */
+/** The rest of handleDatagram once the decision stands (and its leases are saved): record, count, encode. */
 function answer(deps: DhcpDeps, port: string, type: string, request: DhcpPacket, client: Client, plan: BootPlan, decision: Decision, source: { address: string; port: number }): Handled {
   const known = plan.machines.has(client.mac);
   // AMT facts ride on the first observation recorded for this packet, or go alone (an OS request we do not answer).
@@ -211,7 +206,7 @@ export async function startDhcp(deps: DhcpDeps): Promise<DhcpListeners> {
     };
     const onMessage = (msg: Buffer, rinfo: { address: string; port: number }) => {
       try {
-        const handled = handleDatagramNow(deps, listener, msg, rinfo);
+        const handled = handleDatagram(deps, listener, msg, rinfo);
         if (handled instanceof Promise) handled.then(send).catch(failed);
         else send(handled);
       } catch (err) {

@@ -34,9 +34,13 @@ export function withContext<T>(context: string, decode: () => T): T {
   try {
     return decode();
   } catch (err) {
-    if (err instanceof DhcpDecodeError) throw new DhcpDecodeError(`${context} ${err.reason}`);
-    throw err;
+    throw inContext(context, err);
   }
+}
+
+/** `err` with `context` before its reason when it is a DhcpDecodeError, else `err` itself (withContext's rethrow, for hot paths that build the context only on failure). */
+export function inContext(context: string, err: unknown): unknown {
+  return err instanceof DhcpDecodeError ? new DhcpDecodeError(`${context} ${err.reason}`) : err;
 }
 
 /** Dotted-quad text of the 4 bytes at `offset` ("192.0.2.1"). */

@@ -107,7 +107,7 @@ export const uint16List: OptionCodec<number[]> = {
   decode: (data) => {
     multipleOf(data, 2, true);
     const out = new Array<number>(data.length / 2);
-    for (let i = 0; i < out.length; i++) out[i] = ((data[i * 2] as number) << 8) | (data[i * 2 + 1] as number);
+    for (let i = 0; i < out.length; i++) out[i] = uintAt(data, i * 2, 2);
     return out;
   },
   encode: (value) => {

@@ -10,7 +10,7 @@
  * decoded only when asked for (and once, eagerly, by decodePacket to
  * validate it).
  */
-import { DhcpDecodeError } from './bytes.ts';
+import { inContext } from './bytes.ts';
 import { clientFqdn, ipxeEncapsulated, machineId, ndi, relayAgentInfo, userClass } from './client-codecs.ts';
 import { ipv4, ipv4List, overload, raw, text, uint16, uint16List, uint32, uint8, uint8List, type OptionCodec } from './codecs.ts';
 
@@ -102,12 +102,11 @@ export function optionName(code: number): string {
  */
 export function decodeOptionValue<C extends KnownOptionCode>(code: C, data: Uint8Array): OptionValue<C> {
   const spec: OptionSpec<unknown> = OPTIONS[code];
-  // withContext's work, inline: this runs several times per packet, and the context text is only needed on failure.
+  // Not withContext: this runs several times per packet, and the context text is only needed on failure.
   try {
     return spec.codec.decode(data) as OptionValue<C>;
   } catch (err) {
-    if (err instanceof DhcpDecodeError) throw new DhcpDecodeError(`option ${code} ${err.reason}`);
-    throw err;
+    throw inContext(`option ${code}`, err);
   }
 }
 

@@ -35,7 +35,6 @@ test('a requested address is honoured only when free', () => {
 });
 
 test('adoptLeases: recorded pool addresses become leases until lastSeen + lease time, and allocation then avoids them', () => {
-  const pool = { start: '10.0.0.10', end: '10.0.0.12' };
   const t = Date.parse('2026-11-23T10:00:00Z');
   const { leases, adopted } = adoptLeases([], [
     { mac: 'aa', ip: '10.0.0.10', lastSeen: t },
@@ -45,13 +44,12 @@ test('adoptLeases: recorded pool addresses become leases until lastSeen + lease 
   assert.equal(adopted, 1);
   assert.deepEqual(leases, [{ mac: 'aa', ip: '10.0.0.10', expiresAt: t + 3600_000 }]);
   // Another client gets the next address, the recorded machine its own again.
-  const req = { pool, reservations: new Map<string, string>(), excluded: new Set<string>(), now: t + 60_000 };
-  assert.deepEqual(allocate(leases, { ...req, mac: 'dd' }), { ok: true, ip: '10.0.0.11' });
-  assert.deepEqual(allocate(leases, { ...req, mac: 'aa' }), { ok: true, ip: '10.0.0.10' });
+  assert.deepEqual(allocate(leases, req('dd', { now: t + 60_000 })), { ok: true, ip: '10.0.0.11' });
+  assert.deepEqual(allocate(leases, req('aa', { now: t + 60_000 })), { ok: true, ip: '10.0.0.10' });
 });
 
 test('adoptLeases: the table keeps a lease that lasts longer; a later record replaces older leases on its address and MAC', () => {
-  const pool = { start: '10.0.0.10', end: '10.0.0.20' };
+  const wide = { start: '10.0.0.10', end: '10.0.0.20' };
   const t = Date.parse('2026-11-23T10:00:00Z');
   const table: Lease[] = [
     { mac: 'aa', ip: '10.0.0.10', expiresAt: t + 7200_000 }, // newer than the record below: kept
@@ -62,7 +60,7 @@ test('adoptLeases: the table keeps a lease that lasts longer; a later record rep
     { mac: 'xx', ip: '10.0.0.10', lastSeen: t },
     { mac: 'yy', ip: '10.0.0.11', lastSeen: t },
     { mac: 'cc', ip: '10.0.0.12', lastSeen: t },
-  ], pool, 3600);
+  ], wide, 3600);
   assert.equal(adopted, 2);
   const byIp = Object.fromEntries(leases.map((l) => [l.ip, l.mac]));
   assert.deepEqual(byIp, { '10.0.0.10': 'aa', '10.0.0.11': 'yy', '10.0.0.12': 'cc' });
