@@ -27,7 +27,7 @@ import { RssSampler, Window, parseUdpSnmp, udpCounters, udpDelta, waitForQuiet }
 import type { UdpCounters } from './lib/proc.ts';
 import { BENCHMARKS_DOC, DEFAULT_OUT_DIR, DISTURBED_CORES, describeMachine, disturbance, fmt, machine, markdown, option, ratio, table, writeResult, writeSection } from './lib/report.ts';
 import type { Machine } from './lib/report.ts';
-import { BOOT_FILE, counter, startServer } from './lib/servers.ts';
+import { BOOT_FILE, counter, serverKinds, startServer } from './lib/servers.ts';
 import type { RunningServer, ServerKind } from './lib/servers.ts';
 
 const argv = process.argv.slice(2);
@@ -51,8 +51,8 @@ const RETRIES = Number(option(argv, '--retries', '2'));
  */
 const STANDARD = !argv.some((a) => ['--servers', '--agent-dir', '--agent-flags', '--profile', '--rates', '--clients', '--seconds'].includes(a));
 const WRITE_DOC = STANDARD && !argv.includes('--no-write');
-/** --servers agent,dnsmasq: which to measure (one alone for experiments; the targets need both). */
-const SERVERS = option(argv, '--servers', 'agent,dnsmasq').split(',').filter((k): k is ServerKind => k === 'agent' || k === 'dnsmasq');
+/** --servers agent,node-floor,dnsmasq: which to measure (one alone for experiments; the targets need agent and dnsmasq). */
+const SERVERS = serverKinds(option(argv, '--servers', 'agent,node-floor,dnsmasq'));
 
 /** One server at one offered rate. */
 export interface DhcpMeasurement {
@@ -174,14 +174,28 @@ function evaluate(ms: readonly DhcpMeasurement[]): Target[] {
   return targets;
 }
 
+/** CPU per OFFER the server put on the wire, µs. */
+const cpuPerOffer = (m: DhcpMeasurement) => (m.serverCpuMs / Math.max(1, m.serverUdp.outDatagrams)) * 1000;
+
+/** What the Node floor says about the max-rate target: the rate and CPU per OFFER of a Node server with no logic. */
+function floorNote(ms: readonly DhcpMeasurement[]): string | undefined {
+  const at = (server: ServerKind) => ms.find((m) => m.server === server && m.rate === 'max');
+  const floor = at('node-floor');
+  const agent = at('agent');
+  const base = at('dnsmasq');
+  if (floor === undefined || base === undefined) return undefined;
+  return `Node floor at max rate: ${fmt(repliedPerS(floor))} OFFERs/s (${ratio(repliedPerS(floor), repliedPerS(base))} of dnsmasq) at ${fmt(cpuPerOffer(floor))} µs CPU per OFFER`
+    + `${agent === undefined ? '' : `; the agent ${fmt(cpuPerOffer(agent))} µs`}, dnsmasq ${fmt(cpuPerOffer(base))} µs`;
+}
+
 function rows(ms: readonly DhcpMeasurement[]): string[][] {
   const out: string[][] = [];
   for (const rate of RATES) {
-    const ours = ms.find((m) => m.server === 'agent' && m.rate === rate);
     const base = ms.find((m) => m.server === 'dnsmasq' && m.rate === rate);
-    for (const m of [ours, base]) {
+    for (const kind of ['agent', 'node-floor', 'dnsmasq'] as const) {
+      const m = ms.find((x) => x.server === kind && x.rate === rate);
       if (m === undefined) continue;
-      const other = m === ours ? base : undefined;
+      const other = m === base ? undefined : base;
       const r = (f: (x: DhcpMeasurement) => number, digits = 0) => fmt(f(m), digits) + (other === undefined ? '' : ` (${ratio(f(m), f(other))})`);
       const d = disturbance(m.foreignCores, m.qemu);
       out.push([
@@ -189,7 +203,7 @@ function rows(ms: readonly DhcpMeasurement[]): string[][] {
         fmt(m.offeredPerS), r(repliedPerS), fmt(m.answeredPerS),
         fmt(m.perf.drops), fmt(Math.max(0, m.perf.sent - m.serverUdp.outDatagrams)),
         r((x) => x.perf.p50, 3), r((x) => x.perf.p99, 3), fmt(m.perf.max, 1),
-        r((x) => (x.serverCpuMs / Math.max(1, x.serverUdp.outDatagrams)) * 1000), fmt(Math.max(m.serverRssKiB, m.serverHwmKiB) / 1024, 1),
+        r(cpuPerOffer), fmt(Math.max(m.serverRssKiB, m.serverHwmKiB) / 1024, 1),
         d === '' ? 'clean' : `DISTURBED: ${d}`,
       ]);
     }
@@ -216,11 +230,14 @@ function docSection(r: DhcpResult): string {
     "warms it 2 s at 1,000/s first. Columns: *OFFERs sent/s* from the server namespace's UDP OutDatagrams; *received/s* what perfdhcp got;",
     "*drops* perfdhcp's count (it includes replies still in flight when it stops: Kea 2.2's `-W` fails with `-i`); *unanswered* = DISCOVERs",
     "sent − OFFERs the server sent; p50/p99 (nearest rank) from perfdhcp's per-exchange timestamps (`-x t`); *CPU µs/OFFER* = server user+system",
-    'CPU / OFFERs sent; *peak RSS* = max(VmHWM, VmRSS sampled every 100 ms). Ratios in brackets are agent / dnsmasq.',
+    'CPU / OFFERs sent; *peak RSS* = max(VmHWM, VmRSS sampled every 100 ms). Ratios in brackets are server / dnsmasq.',
+    '*node-floor* (`scripts/bench/node-floor.ts`) is the least a Node server on node:dgram can do per packet: it patches xid, flags and chaddr',
+    "into one prebuilt OFFER and sends it, reading no option. Its row is the runtime's own cost per DISCOVER and OFFER, under the agent's.",
     '',
     markdown(HEAD, rows(r.measurements)),
     '',
     ...r.targets.map((t) => `- Target ${t.name}: **${t.met ? 'met' : 'NOT met'}** — ${t.detail}.`),
+    ...[floorNote(r.measurements)].filter((n) => n !== undefined).map((n) => `- ${n}.`),
     ...(disturbed > 0 ? ['', `${disturbed} of ${r.measurements.length} measurements were disturbed by other processes even after retries (marked); read those with care.`] : []),
     '',
   ].join('\n');
@@ -257,9 +274,11 @@ async function main(): Promise<void> {
   const result: DhcpResult = { bench: 'dhcp', machine: info, clients: CLIENTS, seconds: SECONDS, measurements, targets };
   writeResult(OUT, result);
   const print = argv.includes('--markdown') ? markdown : table;
-  process.stdout.write(`\nProxyDHCP: perfdhcp -i -B, ${CLIENTS} client MACs, ${SECONDS} s per rate (ratios: agent / dnsmasq)\n${describeMachine(info)}\n\n`);
+  process.stdout.write(`\nProxyDHCP: perfdhcp -i -B, ${CLIENTS} client MACs, ${SECONDS} s per rate (ratios: server / dnsmasq)\n${describeMachine(info)}\n\n`);
   process.stdout.write(`${print(HEAD, rows(measurements))}\n\n`);
   for (const t of targets) process.stdout.write(`target ${t.met ? 'MET    ' : 'NOT MET'} ${t.name}: ${t.detail}\n`);
+  const note = floorNote(measurements);
+  if (note !== undefined) process.stdout.write(`${note}\n`);
   if (WRITE_DOC) writeSection(BENCHMARKS_DOC, 'ProxyDHCP', docSection(result));
   process.stdout.write(`\nresults: ${OUT}${WRITE_DOC ? `; section "ProxyDHCP" of ${BENCHMARKS_DOC} rewritten` : ''}\nraw perfdhcp output and server logs: ${work}\n`);
 }

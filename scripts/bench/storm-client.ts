@@ -71,6 +71,8 @@ export interface StormClientReport {
   readonly concurrency: number;
   readonly wallMs: number;
   readonly results: ClientResult[];
+  /** Times the client process slept (voluntary) or was preempted (involuntary): how the server's pace shapes the client's cost. */
+  readonly contextSwitches: { readonly voluntary: number; readonly involuntary: number };
 }
 
 class Failure extends Error {}
@@ -233,6 +235,7 @@ async function main(): Promise<void> {
   const results: ClientResult[] = new Array(CLIENTS);
   let next = 0;
   const t0 = performance.now();
+  const usage0 = process.resourceUsage();
   const worker = async () => {
     while (next < CLIENTS) {
       const i = next++;
@@ -240,7 +243,11 @@ async function main(): Promise<void> {
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, CLIENTS) }, worker));
-  const report: StormClientReport = { clients: CLIENTS, concurrency: CONCURRENCY, wallMs: performance.now() - t0, results };
+  const usage = process.resourceUsage();
+  const report: StormClientReport = {
+    clients: CLIENTS, concurrency: CONCURRENCY, wallMs: performance.now() - t0, results,
+    contextSwitches: { voluntary: usage.voluntaryContextSwitches - usage0.voluntaryContextSwitches, involuntary: usage.involuntaryContextSwitches - usage0.involuntaryContextSwitches },
+  };
   dhcp.close();
   process.stdout.write(`${JSON.stringify(report)}\n`);
 }

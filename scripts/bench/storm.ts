@@ -7,8 +7,8 @@
  * memory (VmRSS sampled every 100 ms, and VmHWM), ours beside the baseline.
  *
  *   sudo node scripts/bench/storm.ts [--clients 500] [--concurrency 50]
- *        [--size 1048576] [--repeat 2] [--deadline-s 300] [--out FILE] [--markdown] [--no-write]
- *        [--retries 2] [--quiet-wait-s 60] [--servers agent,dnsmasq] [--agent-dir DIR] [--agent-flags "..."] [--profile DIR]
+ *        [--size 1048576] [--repeat 4] [--deadline-s 300] [--out FILE] [--markdown] [--no-write]
+ *        [--retries 2] [--quiet-wait-s 60] [--servers agent,node-floor,dnsmasq] [--agent-dir DIR] [--agent-flags "..."] [--profile DIR]
  *
  * Before each storm it waits (up to --quiet-wait-s) for the machine to be
  * idle, and redoes a storm other processes disturbed (--retries). With
@@ -25,7 +25,7 @@ import { Lab, REPO, installCleanup, requireRoot } from './lib/lab.ts';
 import { RssSampler, Window, cpuMs, memoryKiB, userCpuMs, waitForQuiet } from './lib/proc.ts';
 import { BENCHMARKS_DOC, DEFAULT_OUT_DIR, DISTURBED_CORES, describeMachine, disturbance, fmt, machine, markdown, option, percentile, ratio, table, writeResult, writeSection } from './lib/report.ts';
 import type { Machine } from './lib/report.ts';
-import { BOOT_FILE, NODE, counter, startServer } from './lib/servers.ts';
+import { BOOT_FILE, NODE, counter, serverKinds, startServer } from './lib/servers.ts';
 import type { RunningServer, ServerKind } from './lib/servers.ts';
 import type { StormClientReport } from './storm-client.ts';
 
@@ -39,7 +39,7 @@ const AGENT_DIR = option(argv, '--agent-dir', '');
 const CLIENTS = Number(option(argv, '--clients', '500'));
 const CONCURRENCY = Number(option(argv, '--concurrency', '50'));
 const SIZE = Number(option(argv, '--size', String(1024 * 1024)));
-const REPEAT = Number(option(argv, '--repeat', '2'));
+const REPEAT = Number(option(argv, '--repeat', '4'));
 const DEADLINE_S = Number(option(argv, '--deadline-s', '300'));
 const OUT = option(argv, '--out', join(DEFAULT_OUT_DIR, 'storm.json'));
 /** Before each storm wait up to this long for the machine to be idle; redo a disturbed storm up to --retries times. */
@@ -48,8 +48,8 @@ const RETRIES = Number(option(argv, '--retries', '2'));
 /** The "## Boot storm" section of docs/benchmarks.md is rewritten only after a run with the standard settings, unless --no-write. */
 const STANDARD = !argv.some((a) => ['--servers', '--agent-dir', '--agent-flags', '--profile', '--clients', '--concurrency', '--size'].includes(a));
 const WRITE_DOC = STANDARD && !argv.includes('--no-write');
-/** --servers agent,dnsmasq: which to measure (one alone for experiments; the targets need both). */
-const SERVERS = option(argv, '--servers', 'agent,dnsmasq').split(',').filter((k): k is ServerKind => k === 'agent' || k === 'dnsmasq');
+/** --servers agent,node-floor,dnsmasq: which to measure (one alone for experiments; the targets need agent and dnsmasq). */
+const SERVERS = serverKinds(option(argv, '--servers', 'agent,node-floor,dnsmasq'));
 const RSS_TARGET_MIB = 150;
 
 export interface StormRun {
@@ -70,6 +70,8 @@ export interface StormRun {
   readonly mibPerS: number;
   readonly serverCpuS: number;
   readonly clientCpuS: number;
+  /** The simulated clients' process: times it slept waiting for packets, and times it was preempted. */
+  readonly clientSwitches: { readonly voluntary: number; readonly involuntary: number };
   readonly idleRssMiB: number;
   readonly peakRssMiB: number;
   readonly hwmMiB: number;
@@ -138,7 +140,7 @@ async function storm(kind: ServerKind, lab: Lab, work: string, files: string, ex
       dhcpP99: percentile(col((r) => r.dhcpMs), 99), pxeP99: percentile(col((r) => r.pxeMs), 99),
       tftpP50: percentile(col((r) => r.tftpMs), 50), tftpP99: percentile(col((r) => r.tftpMs), 99),
       mibPerS: (ok.length * SIZE) / 2 ** 20 / (report.wallMs / 1000),
-      serverCpuS: serverCpu / 1000, clientCpuS: clientCpu / 1000,
+      serverCpuS: serverCpu / 1000, clientCpuS: clientCpu / 1000, clientSwitches: report.contextSwitches,
       idleRssMiB: (idle?.rss ?? NaN) / 1024, peakRssMiB: mem.peakRssKiB / 1024, hwmMiB: mem.hwmKiB / 1024,
       ...(agentTftp === undefined ? {} : { agentTftp }),
       foreignCores: w.foreignCores, qemu: w.qemu,
@@ -163,7 +165,7 @@ function row(r: StormRun, other?: StormRun): string[] {
   const d = disturbance(r.foreignCores, r.qemu);
   return [
     r.server, fmt(r.wallS, 1) + (other === undefined ? '' : ` (${ratio(r.wallS, other.wallS)})`), `${r.completed}/${CLIENTS}`, String(r.failed), String(r.retries),
-    fmt(r.totalP50, 0), fmt(r.totalP99, 0), fmt(r.tftpP99, 0), fmt(r.mibPerS, 1), fmt(r.serverCpuS, 1),
+    fmt(r.totalP50, 0), fmt(r.totalP99, 0), fmt(r.tftpP99, 0), fmt(r.mibPerS, 1), fmt(r.serverCpuS, 1) + (other === undefined ? '' : ` (${ratio(r.serverCpuS, other.serverCpuS)})`),
     fmt(r.idleRssMiB, 1), fmt(Math.max(r.peakRssMiB, r.hwmMiB), 1) + (other === undefined ? '' : ` (${ratio(Math.max(r.peakRssMiB, r.hwmMiB), Math.max(other.peakRssMiB, other.hwmMiB))})`),
     d === '' ? 'clean' : `DISTURBED: ${d}`,
   ];
@@ -171,14 +173,22 @@ function row(r: StormRun, other?: StormRun): string[] {
 
 interface Target { readonly name: string; readonly met: boolean; readonly detail: string }
 
-function docSection(info: Machine, rows: string[][], targets: readonly Target[], failures: string[], runs: readonly StormRun[]): string {
+/** What the Node floor says about the storm target: the same storm against a Node server with no logic. */
+function floorNote(floor: StormRun | undefined, ours: StormRun | undefined, base: StormRun | undefined): string[] {
+  if (floor === undefined || base === undefined) return [];
+  return [`Node floor: ${fmt(floor.wallS, 1)} s (${ratio(floor.wallS, base.wallS)} of dnsmasq), server CPU ${fmt(floor.serverCpuS, 1)} s`
+    + `${ours === undefined ? '' : `; the agent ${fmt(ours.serverCpuS, 1)} s`}, dnsmasq ${fmt(base.serverCpuS, 1)} s`];
+}
+
+function docSection(info: Machine, rows: string[][], targets: readonly Target[], notes: string[], runs: readonly StormRun[]): string {
   const disturbed = runs.filter((r) => r.foreignCores >= DISTURBED_CORES).length;
   return [
     '## Boot storm',
     '',
-    `Produced by \`node scripts/bench/storm.ts${REPEAT !== 2 ? ` --repeat ${REPEAT}` : ''}\` (as root) on ${info.date.slice(0, 10)}: ${info.cpus} CPUs (nproc; ${info.cpuModel}), ${info.memoryGiB} GiB RAM,`,
+    `Produced by \`node scripts/bench/storm.ts${REPEAT !== 4 ? ` --repeat ${REPEAT}` : ''}\` (as root) on ${info.date.slice(0, 10)}: ${info.cpus} CPUs (nproc; ${info.cpuModel}), ${info.memoryGiB} GiB RAM,`,
     `Linux ${info.kernel}, Node ${info.node}, dnsmasq ${info.dnsmasq}; the agent at commit ${info.commit}. The machine is shared with a QEMU e2e suite: a storm during which other processes`,
-    `used >= ${DISTURBED_CORES} cores is redone (up to ${RETRIES} times) and the fastest undisturbed run is reported.`,
+    `used >= ${DISTURBED_CORES} cores is redone (up to ${RETRIES} times). Each server runs ${REPEAT} storms, in alternating order, and its fastest undisturbed`,
+    'storm is reported: the host\'s own speed moves a storm by up to a third between runs minutes apart (the list under the table has every storm).',
     '',
     `${CLIENTS} simulated PXE BIOS clients (\`scripts/bench/storm-client.ts\`, one Node process in the client namespace, one IP, a distinct MAC/xid/UUID`,
     `per client), ${CONCURRENCY} at a time. Each: DISCOVER (broadcast) -> proxy OFFER (yiaddr 0.0.0.0) -> REQUEST to UDP 4011 (with option 43 sub 71`,
@@ -189,12 +199,14 @@ function docSection(info: Machine, rows: string[][], targets: readonly Target[],
     'dnsmasq\'s default 50), `--quiet-dhcp --quiet-tftp`. Each server on its own lab segment, fresh, after 5 warm-up clients. *boot* = DISCOVER',
     'to last ACK per client; *server CPU* user+system; *peak RSS* = max(VmHWM, VmRSS sampled every 100 ms); *idle RSS* just before the storm.',
     'The simulated clients use about one core themselves, so on 2 CPUs the storm is bounded by the machine, not the server alone:',
-    'server CPU per storm is the figure that moves.',
+    'server CPU per storm is the figure that moves. *node-floor* (`scripts/bench/node-floor.ts`) is the least a Node server on node:dgram can do:',
+    'prebuilt DHCP replies with xid and chaddr patched in, and a TFTP loop that sends the next slice of the file for each ACK, no timers, no checks.',
+    "Its row is the runtime's own cost, under the agent's. Ratios in brackets are server / dnsmasq.",
     '',
     markdown(HEAD, rows),
     '',
     ...targets.map((t) => `- Target ${t.name}: **${t.met ? 'met' : 'NOT met'}** — ${t.detail}.`),
-    ...failures.map((f) => `- ${f}`),
+    ...notes.map((f) => `- ${f}.`),
     ...(disturbed > 0 ? ['', `${disturbed} of ${runs.length} storms were disturbed by other processes (all kept in the JSON result).`] : []),
     '',
   ].join('\n');
@@ -212,7 +224,7 @@ async function main(): Promise<void> {
   writeFileSync(expect, randomBytes(SIZE));
   const labs = new Map<ServerKind, Lab>();
   SERVERS.forEach((kind, i) => {
-    const lab = new Lab(243 + i);
+    const lab = new Lab(244 + i);
     lab.host('server', 3);
     lab.host('client', 10);
     labs.set(kind, lab);
@@ -235,6 +247,7 @@ async function main(): Promise<void> {
   for (const lab of labs.values()) lab.down();
   const ours = best(runs.filter((r) => r.server === 'agent'));
   const base = best(runs.filter((r) => r.server === 'dnsmasq'));
+  const floor = best(runs.filter((r) => r.server === 'node-floor'));
   const targets: Target[] = [];
   if (ours !== undefined && base !== undefined) {
     targets.push({ name: 'no slower than dnsmasq', met: ours.completed >= base.completed && ours.wallS <= base.wallS, detail: `${fmt(ours.wallS, 1)} s vs ${fmt(base.wallS, 1)} s (${ratio(ours.wallS, base.wallS)}), completed ${ours.completed} vs ${base.completed}` });
@@ -243,17 +256,19 @@ async function main(): Promise<void> {
     const peak = Math.max(ours.peakRssMiB, ours.hwmMiB);
     targets.push({ name: `agent RSS < ${RSS_TARGET_MIB} MiB`, met: peak < RSS_TARGET_MIB, detail: `peak ${fmt(peak, 1)} MiB (idle before the storm ${fmt(ours.idleRssMiB, 1)} MiB)` });
   }
-  writeResult(OUT, { bench: 'storm', machine: info, clients: CLIENTS, concurrency: CONCURRENCY, size: SIZE, runs, reported: { agent: ours, dnsmasq: base }, targets });
+  writeResult(OUT, { bench: 'storm', machine: info, clients: CLIENTS, concurrency: CONCURRENCY, size: SIZE, runs, reported: { agent: ours, 'node-floor': floor, dnsmasq: base }, targets });
   const print = argv.includes('--markdown') ? markdown : table;
-  const rows = [...(ours === undefined ? [] : [row(ours, base)]), ...(base === undefined ? [] : [row(base)])];
-  process.stdout.write(`\nBoot storm: ${CLIENTS} PXE BIOS clients, ${CONCURRENCY} at a time, DISCOVER/OFFER + 4011 REQUEST/ACK + TFTP of ${fmt(SIZE)} bytes (blksize 1456); ratios agent / dnsmasq\n${describeMachine(info)}\n\n`);
+  const rows = [...[ours, floor].filter((r) => r !== undefined).map((r) => row(r, base)), ...(base === undefined ? [] : [row(base)])];
+  process.stdout.write(`\nBoot storm: ${CLIENTS} PXE BIOS clients, ${CONCURRENCY} at a time, DISCOVER/OFFER + 4011 REQUEST/ACK + TFTP of ${fmt(SIZE)} bytes (blksize 1456); ratios server / dnsmasq\n${describeMachine(info)}\n\n`);
   process.stdout.write(`${print(HEAD, rows)}\n\n`);
-  const failures = [ours, base].filter((r): r is StormRun => r !== undefined && r.failed > 0)
+  const failures = [ours, floor, base].filter((r): r is StormRun => r !== undefined && r.failed > 0)
     .map((r) => `${r.server} failures: ${Object.entries(r.failures).map(([k, v]) => `${v} x ${k}`).join('; ')}`);
-  for (const f of failures) process.stdout.write(`${f}\n`);
+  const spread = SERVERS.map((k) => `${k} ${runs.filter((r) => r.server === k).map((r) => fmt(r.wallS, 1)).join(', ')}`).join('; ');
+  const notes = [...failures, ...floorNote(floor, ours, base), `Every storm, total s in run order: ${spread}`];
+  for (const f of notes) process.stdout.write(`${f}\n`);
   if (ours?.agentTftp !== undefined) process.stdout.write(`agent TFTP metrics: ${Object.entries(ours.agentTftp).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
   for (const t of targets) process.stdout.write(`target ${t.met ? 'MET    ' : 'NOT MET'} ${t.name}: ${t.detail}\n`);
-  if (WRITE_DOC) writeSection(BENCHMARKS_DOC, 'Boot storm', docSection(info, rows, targets, failures, runs));
+  if (WRITE_DOC) writeSection(BENCHMARKS_DOC, 'Boot storm', docSection(info, rows, targets, notes, runs));
   process.stdout.write(`\nresults: ${OUT}${WRITE_DOC ? `; section "Boot storm" of ${BENCHMARKS_DOC} rewritten` : ''}\nserver logs: ${work}\n`);
 }
 

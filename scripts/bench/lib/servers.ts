@@ -1,9 +1,10 @@
 /**
- * The two boot servers under test, each started in a lab host namespace:
- * our agent (`netboot serve`, mode proxy) and the baseline, dnsmasq's
- * ProxyDHCP + TFTP. Both are configured to do the same job (answer PXE BIOS
- * clients with one boot file) and to log only warnings, and both are stopped
- * by pid (the lab teardown is the backstop).
+ * The boot servers under test, each started in a lab host namespace: our
+ * agent (`netboot serve`, mode proxy), the baseline, dnsmasq's ProxyDHCP +
+ * TFTP, and the Node floor (scripts/bench/node-floor.ts: the runtime's own
+ * per-datagram cost, with no protocol logic). All are configured to do the
+ * same job (answer PXE BIOS clients with one boot file) and to log only
+ * warnings, and all are stopped by pid (the lab teardown is the backstop).
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -18,14 +19,22 @@ export const NODE = join(REPO, 'node_modules/.bin/node');
 /** The boot file both servers hand to BIOS PXE clients. */
 export const BOOT_FILE = 'bench-1m.bin';
 
-export type ServerKind = 'agent' | 'dnsmasq';
+export type ServerKind = 'agent' | 'node-floor' | 'dnsmasq';
+
+/** The kinds named in a --servers list, in its order (unknown names are an error, not a silent omission). */
+export function serverKinds(list: string): ServerKind[] {
+  return list.split(',').filter((k) => k !== '').map((k) => {
+    if (k === 'agent' || k === 'node-floor' || k === 'dnsmasq') return k;
+    throw new Error(`unknown server "${k}" (agent, node-floor, dnsmasq)`);
+  });
+}
 
 export interface RunningServer {
   readonly kind: ServerKind;
   readonly pid: number;
   readonly address: string;
   readonly log: string;
-  /** Prometheus text from the agent's /metrics (empty for dnsmasq). */
+  /** Prometheus text from the agent's /metrics (empty for the others). */
   metrics(): string;
   stop(): Promise<void>;
 }
@@ -149,8 +158,18 @@ export function startDnsmasq(opts: ServerOptions): RunningServer {
   return { kind: 'dnsmasq', pid: child.pid ?? -1, address, log, metrics: () => '', stop: stopper(child) };
 }
 
+/** Starts the Node floor (scripts/bench/node-floor.ts) on the host's address, serving BOOT_FILE from `files`. */
+export function startNodeFloor(opts: ServerOptions): RunningServer {
+  const address = opts.lab.ip(opts.host);
+  const log = join(opts.workDir, `${opts.label}.log`);
+  const child = launch(opts.lab.ns(opts.host), [NODE, join(REPO, 'scripts/bench/node-floor.ts'), '--address', address, '--files', opts.files, '--file', BOOT_FILE], log, process.env);
+  ready(opts, child, log, [['udp', 67], ['udp', 4011], ['udp', 69]]);
+  return { kind: 'node-floor', pid: child.pid ?? -1, address, log, metrics: () => '', stop: stopper(child) };
+}
+
 export function startServer(kind: ServerKind, opts: ServerOptions): RunningServer {
-  return kind === 'agent' ? startAgent(opts) : startDnsmasq(opts);
+  if (kind === 'agent') return startAgent(opts);
+  return kind === 'dnsmasq' ? startDnsmasq(opts) : startNodeFloor(opts);
 }
 
 /** Sum of a Prometheus counter's samples whose labels include every `match` pair. */
