@@ -10,8 +10,10 @@
  * - UDP 67 and 4011: any BOOTREQUEST gets a copy of one prebuilt reply (a
  *   proxy OFFER, or an ACK naming the boot file) with the request's xid,
  *   flags and chaddr patched in; no option is read, so nothing is decided
- *   and option 97 is not echoed. OFFERs go to 255.255.255.255:68 from a
- *   socket bound to the serving address, as the agent sends them.
+ *   and option 97 is not echoed. An OFFER goes to giaddr:67 when the
+ *   request was relayed (perfdhcp acts as a relay), else to
+ *   255.255.255.255:68, from a socket bound to the serving address, as the
+ *   agent sends them.
  * - UDP 69: an RRQ for the one boot file gets a transfer on its own
  *   connected socket: OACK for blksize/tsize, then lock-step DATA. Every
  *   DATA packet of a block size is built once, so an ACK costs a lookup and
@@ -74,7 +76,9 @@ const dhcpOwn = await bound(ADDRESS, 67);
 dhcpOwn.setBroadcast(true);
 const onDiscover = (msg: Buffer) => {
   const reply = replyTo(msg, OFFER);
-  if (reply !== undefined) dhcpOwn.send(reply, 68, '255.255.255.255');
+  if (reply === undefined) return;
+  if (msg.readUInt32BE(24) === 0) dhcpOwn.send(reply, 68, '255.255.255.255');
+  else dhcpOwn.send(reply, 67, `${msg[24]}.${msg[25]}.${msg[26]}.${msg[27]}`);
 };
 dhcpAny.on('message', onDiscover);
 dhcpOwn.on('message', onDiscover);
