@@ -1,17 +1,18 @@
 /**
  * ProxyDHCP benchmark: perfdhcp (Kea) sends PXE DISCOVERs (BIOS options 60,
  * 93, 97; broadcast; N client MACs) at fixed rates and as fast as it can, to
- * our agent (`netboot serve`, mode proxy) and to dnsmasq's ProxyDHCP, each on
- * its own lab segment (server namespace + client namespace). It prints the
- * rate answered vs offered, drops, latency p50/p99 and server CPU and memory,
+ * our agent (`netboot serve`, mode proxy), to the Node floor
+ * (scripts/bench/node-floor.ts) and to dnsmasq's ProxyDHCP, each on its own
+ * lab segment (server namespace + client namespace). It prints the rate
+ * answered vs offered, drops, latency p50/p99 and server CPU and memory,
  * ours beside the baseline, measured in the same run on the same machine.
  *
  *   sudo node scripts/bench/dhcp.ts [--seconds 10] [--rates 500,1000,2000,max]
  *        [--clients 500] [--out FILE] [--markdown] [--retries 2] [--quiet-wait-s 60]
- *        [--servers agent,dnsmasq] [--agent-dir DIR] [--agent-flags "..."] [--profile DIR] [--no-write]
+ *        [--servers agent,node-floor,dnsmasq] [--agent-dir DIR] [--agent-flags "..."] [--profile DIR] [--no-write]
  *
  * Every measurement starts a fresh server (fresh state), warms it with 2 s at
- * 1,000/s (JIT, first discoveries), then measures; the order agent/dnsmasq
+ * 1,000/s (JIT, first discoveries), then measures; the order of the servers
  * alternates between rates so a slow drift of the machine does not favour
  * one. Before each measurement it waits for the machine to be idle, and a
  * measurement during which other processes used >= 0.2 cores is redone.
