@@ -28,7 +28,7 @@ import { RssSampler, Window, parseUdpSnmp, udpCounters, udpDelta, waitForQuiet }
 import type { UdpCounters } from './lib/proc.ts';
 import { BENCHMARKS_DOC, DEFAULT_OUT_DIR, DISTURBED_CORES, describeMachine, disturbance, fmt, machine, markdown, option, ratio, table, writeResult, writeSection } from './lib/report.ts';
 import type { Machine } from './lib/report.ts';
-import { BOOT_FILE, counter, serverKinds, startServer } from './lib/servers.ts';
+import { BOOT_FILE, SERVER_KINDS, counter, serverKinds, startServer } from './lib/servers.ts';
 import type { RunningServer, ServerKind } from './lib/servers.ts';
 
 const argv = process.argv.slice(2);
@@ -193,7 +193,7 @@ function rows(ms: readonly DhcpMeasurement[]): string[][] {
   const out: string[][] = [];
   for (const rate of RATES) {
     const base = ms.find((m) => m.server === 'dnsmasq' && m.rate === rate);
-    for (const kind of ['agent', 'node-floor', 'dnsmasq'] as const) {
+    for (const kind of SERVER_KINDS) {
       const m = ms.find((x) => x.server === kind && x.rate === rate);
       if (m === undefined) continue;
       const other = m === base ? undefined : base;

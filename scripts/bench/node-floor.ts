@@ -28,14 +28,14 @@ import type { Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { option } from './lib/report.ts';
+import { MAGIC, TftpOp, tftpOptions, tftpStrings } from './lib/wire.ts';
 
 const argv = process.argv.slice(2);
 const ADDRESS = option(argv, '--address', '');
 const FILE = option(argv, '--file', '');
-const CONTENT = readFileSync(join(option(argv, '--files', ''), FILE));
-if (ADDRESS === '' || FILE === '') throw new Error('usage: node-floor.ts --address IP --files DIR --file NAME');
-
-const MAGIC = 0x63825363;
+const FILES = option(argv, '--files', '');
+if (ADDRESS === '' || FILE === '' || FILES === '') throw new Error('usage: node-floor.ts --address IP --files DIR --file NAME');
+const CONTENT = readFileSync(join(FILES, FILE));
 const server = Uint8Array.from(ADDRESS.split('.').map(Number));
 
 /** A BOOTREPLY of message type `type` from this server (yiaddr 0.0.0.0), padded to the BOOTP minimum. */
@@ -91,11 +91,9 @@ pxe.on('message', (msg, from) => {
 
 /** RRQ fields: file name and lower-cased options. */
 function parseRrq(msg: Buffer): { file: string; options: Map<string, string> } | undefined {
-  if (msg.length < 4 || msg.readUInt16BE(0) !== 1) return undefined;
-  const parts = msg.subarray(2).toString('latin1').split('\0');
-  const options = new Map<string, string>();
-  for (let i = 2; i + 1 < parts.length; i += 2) options.set((parts[i] ?? '').toLowerCase(), parts[i + 1] ?? '');
-  return { file: (parts[0] ?? '').replace(/^\/+/, ''), options };
+  if (msg.length < 4 || msg.readUInt16BE(0) !== TftpOp.Rrq) return undefined;
+  const [file = '', , ...options] = tftpStrings(msg);
+  return { file: file.replace(/^\/+/, ''), options: tftpOptions(options) };
 }
 
 /** The boot file's DATA packets by block size; index n is block n + 1 (its number wraps past 65535). */
@@ -107,7 +105,7 @@ function dataPackets(blksize: number): Buffer[] {
     for (let n = 1; n <= Math.floor(CONTENT.length / blksize) + 1; n++) {
       const payload = CONTENT.subarray((n - 1) * blksize, Math.min(CONTENT.length, n * blksize));
       const packet = Buffer.allocUnsafe(4 + payload.length);
-      packet.writeUInt32BE(0x30000 | (n & 0xffff));
+      packet.writeUInt32BE((TftpOp.Data << 16) | (n & 0xffff));
       payload.copy(packet, 4);
       list.push(packet);
     }
@@ -129,7 +127,7 @@ function transfer(peer: { address: string; port: number }, options: Map<string, 
   let sent = 0;
   const sendBlock = (n: number) => socket.send(data[n - 1] as Buffer);
   socket.on('message', (msg) => {
-    if (msg.length < 4 || msg.readUInt16BE(0) !== 4) return;
+    if (msg.length < 4 || msg.readUInt16BE(0) !== TftpOp.Ack) return;
     const acked = msg.readUInt16BE(2);
     if (acked === (sent & 0xffff)) {
       if (sent === last) return void socket.close();

@@ -19,13 +19,16 @@ export const NODE = join(REPO, 'node_modules/.bin/node');
 /** The boot file both servers hand to BIOS PXE clients. */
 export const BOOT_FILE = 'bench-1m.bin';
 
-export type ServerKind = 'agent' | 'node-floor' | 'dnsmasq';
+/** Every server the benchmarks know, in the order their tables list them. */
+export const SERVER_KINDS = ['agent', 'node-floor', 'dnsmasq'] as const;
+export type ServerKind = (typeof SERVER_KINDS)[number];
 
 /** The kinds named in a --servers list, in its order (unknown names are an error, not a silent omission). */
 export function serverKinds(list: string): ServerKind[] {
   return list.split(',').filter((k) => k !== '').map((k) => {
-    if (k === 'agent' || k === 'node-floor' || k === 'dnsmasq') return k;
-    throw new Error(`unknown server "${k}" (agent, node-floor, dnsmasq)`);
+    const kind = SERVER_KINDS.find((known) => known === k);
+    if (kind === undefined) throw new Error(`unknown server "${k}" (${SERVER_KINDS.join(', ')})`);
+    return kind;
   });
 }
 

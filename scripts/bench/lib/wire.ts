@@ -6,7 +6,8 @@
  * blksize/tsize options (RFC 2348, 2349).
  */
 
-const MAGIC = 0x63825363;
+/** The DHCP magic cookie (RFC 2131 §3), at offset 236. */
+export const MAGIC = 0x63825363;
 
 export const DhcpType = { Discover: 1, Offer: 2, Request: 3, Ack: 5 } as const;
 
@@ -110,10 +111,19 @@ export function tftpAck(block: number): Buffer {
   return b;
 }
 
-/** key=value pairs of an OACK. */
-export function oackOptions(b: Buffer): Map<string, string> {
-  const parts = b.subarray(2).toString('latin1').split('\0');
+/** The NUL-terminated strings after a TFTP opcode (an RRQ's file, mode and options; an OACK's options). */
+export function tftpStrings(b: Buffer): string[] {
+  return b.subarray(2).toString('latin1').split('\0');
+}
+
+/** name=value pairs (names lower-cased) from `parts`, as tftpStrings gives them. */
+export function tftpOptions(parts: readonly string[]): Map<string, string> {
   const out = new Map<string, string>();
   for (let i = 0; i + 1 < parts.length; i += 2) out.set((parts[i] ?? '').toLowerCase(), parts[i + 1] ?? '');
   return out;
+}
+
+/** key=value pairs of an OACK. */
+export function oackOptions(b: Buffer): Map<string, string> {
+  return tftpOptions(tftpStrings(b));
 }

@@ -143,7 +143,7 @@ export function writeOptionArea(out: Uint8Array, at: number, options: ReadonlyMa
       out[pos++] = code;
       out[pos++] = end - from;
       if (end - from < SET_THRESHOLD) {
-        for (let i = from; i < end; i++) out[pos++] = data[i]!;
+        for (let i = from; i < end; i++) out[pos++] = data[i] as number;
       } else {
         out.set(data.subarray(from, end), pos);
         pos += end - from;
